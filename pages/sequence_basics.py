@@ -1,0 +1,235 @@
+"""Lesson 1: toy sequences (alphabet, hello → ohlol, hello → elloh, your own pair)."""
+import numpy as np
+import streamlit as st
+
+from rnnviz import figures, ui
+from rnnviz.sequence_lesson import (
+    MODEL_PRESETS,
+    SequenceLesson,
+    SequenceLessonConfig,
+    generalisation_experiment,
+)
+from rnnviz.shapes import cell_shapes, fused_shapes
+from rnnviz.tasks import SPLIT_MODES, builtin_tasks, validate_custom_pair
+
+KEY = "sequence_basics"
+TASK_TITLES = {key: task.title for key, task in builtin_tasks().items()} | {"custom": "Your own pair of strings"}
+LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+CLIP_THRESHOLDS = [0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0]
+
+ui.lesson_header(
+    "Sequence basics",
+    "An RNN reads one character at a time and, at every step, outputs scores for the next "
+    "character. The same weights are used at every step; only the hidden state $h_t$ changes. "
+    "Pick a task and a model in the sidebar, press **Train**, and watch the prediction converge.",
+    r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \quad "
+    r"\hat{y}_t = \mathrm{softmax}(h_t W_{hq} + b_q), \quad "
+    r"L = -\tfrac{1}{T}\textstyle\sum_t \log \hat{y}_{t}[y_t]",
+)
+
+
+def read_settings() -> tuple[SequenceLessonConfig, str | None]:
+    """Sidebar widgets → the lesson config, plus a message if the input is unusable."""
+    sb = st.sidebar
+    sb.header("Task")
+    task_key = sb.radio("Sequence task", list(TASK_TITLES), format_func=TASK_TITLES.get, index=1, key="sb_task")
+    custom_input = custom_target = ""
+    problem = None
+    if task_key == "custom":
+        custom_input = sb.text_input("Input string", "hihell", key="sb_custom_input")
+        custom_target = sb.text_input("Target string (same length)", "ihello", key="sb_custom_target")
+        problem = validate_custom_pair(custom_input, custom_target)
+    sb.header("Model")
+    preset = sb.selectbox("Model", list(MODEL_PRESETS), format_func=lambda k: MODEL_PRESETS[k].label,
+                          index=list(MODEL_PRESETS).index("rnn"), key="sb_preset")
+    hidden_size = sb.slider("Hidden size", 1, 64, 4, key="sb_hidden")
+    num_layers = sb.radio("Layers", [1, 2], horizontal=True, key="sb_layers")
+    embedding_dim = 8
+    if MODEL_PRESETS[preset].embedding:
+        embedding_dim = sb.slider("Embedding size", 1, 32, 8, key="sb_embedding")
+    sb.header("Training")
+    optimizer = sb.radio("Optimizer", ["adam", "sgd"], format_func=str.capitalize, horizontal=True, key="sb_opt")
+    learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.1, key="sb_lr")
+    clip_on = sb.toggle("Clip the gradient norm", value=False, key="sb_clip_on")
+    clip = sb.select_slider("Clip threshold", CLIP_THRESHOLDS, value=1.0, key="sb_clip") if clip_on else None
+    seed = sb.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sb_seed")
+    config = SequenceLessonConfig(
+        task_key=task_key, custom_input=custom_input, custom_target=custom_target, preset=preset,
+        hidden_size=int(hidden_size), num_layers=int(num_layers), embedding_dim=int(embedding_dim),
+        seed=int(seed), optimizer=optimizer, learning_rate=float(learning_rate), clip_threshold=clip,
+    )
+    return config, problem
+
+
+def render_live(lesson: SequenceLesson) -> None:
+    trainer = lesson.trainer
+    predicted = lesson.predicted_text()
+    solved = predicted == lesson.task.display_target
+    st.markdown(
+        f"### Predicted: `{predicted}` {'✅' if solved else ''}\n"
+        f"epoch **{trainer.step_count}** · loss **{trainer.history.last.loss:.3f}** · target `{lesson.task.display_target}`"
+        if trainer.history.last
+        else f"### Predicted: `{predicted}` (untrained)\ntarget `{lesson.task.display_target}`: press **Train**"
+    )
+    ui.training_charts(trainer, key=KEY)
+    if trainer.clipped_count:
+        st.caption(f"Gradient clipped on {trainer.clipped_count} of {trainer.step_count} steps.")
+
+
+def show_hidden_states(lesson: SequenceLesson) -> None:
+    tr = lesson.trace_display()
+    chars = list(lesson.task.display_input)
+    for layer in range(lesson.model.config.num_layers):
+        ui.chart(figures.hidden_state_heatmap(
+            tr.hidden_states[layer], chars,
+            title=f"Hidden state h_t{f' (layer {layer + 1})' if tr.hidden_states.shape[0] > 1 else ''} "
+                  f"while reading “{lesson.task.display_input}”"),
+            key=f"{KEY}_hidden_{layer}")
+    if tr.cell_states is not None:
+        limit = max(1.0, float(np.abs(tr.cell_states[-1]).max()))
+        ui.chart(figures.hidden_state_heatmap(tr.cell_states[-1], chars, title="LSTM cell state c_t (top layer)",
+                                              value_range=(-limit, limit)), key=f"{KEY}_cell")
+    if tr.gates:
+        gate = st.radio("Gate", list(tr.gates), horizontal=True, key=f"{KEY}_gate")
+        in_01 = not gate.startswith("candidate")
+        ui.chart(figures.hidden_state_heatmap(
+            tr.gates[gate][-1], chars, title=f"{gate} at each step (top layer)",
+            value_range=(0.0, 1.0) if in_01 else (-1.0, 1.0), colorscale="Viridis" if in_01 else "RdBu_r"),
+            key=f"{KEY}_gates")
+    st.caption("Press ▶ on a chart to replay how the hidden state fills in, one character at a time. "
+               "Colour means the same value in every frame (−1 blue, 0 white, +1 red).")
+
+
+def show_softmax(lesson: SequenceLesson) -> None:
+    tr = lesson.trace_display()
+    task = lesson.task
+    chars, targets = list(task.display_input), task.encode(task.display_target)
+    st.markdown(f"Loss on this sequence: **{tr.loss:.4f}**. ◻ marks the target, ✕ the model's choice.")
+    ui.chart(figures.softmax_heatmap(tr.probs, task.vocab, chars, targets=targets,
+                                     title=f"Softmax at each step while reading “{task.display_input}”"),
+             key=f"{KEY}_softmax")
+    ui.chart(figures.softmax_bars(tr.probs, task.vocab, chars, targets=targets,
+                                  title="Output distribution at each step (target in orange)"),
+             key=f"{KEY}_bars")
+
+
+def show_try_it(lesson: SequenceLesson) -> None:
+    task = lesson.task
+    default = "m" if task.key == "alphabet" else task.display_input[:3]
+    typed = st.text_input("Type one character or a string; the model reads it from an empty state",
+                          default, max_chars=200, key=f"{KEY}_typed")
+    if not typed.strip():
+        st.info(f"Type something made of the task's characters: {' '.join(task.vocab)}")
+        return
+    reading = lesson.trace_typed(typed)
+    if reading.skipped_chars:
+        st.warning("Skipped characters the model has no input for: "
+                   + ", ".join(f"“{c}”" for c in reading.skipped_chars)
+                   + f". It knows only: {' '.join(task.vocab)}")
+    if reading.trace is None:
+        return
+    rows = []
+    for t, (ch, probs) in enumerate(zip(reading.used_text, reading.trace.probs)):
+        top = np.argsort(probs)[::-1][:3]
+        rows.append({"step": t, "reads": ch, "outputs": task.vocab[top[0]], "probability": float(probs[top[0]]),
+                     "top 3": ", ".join(f"{task.vocab[i]} {probs[i]:.0%}" for i in top)})
+    st.dataframe(rows, hide_index=True, column_config={
+        "probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0, format="%.2f")})
+    ui.chart(figures.softmax_heatmap(reading.trace.probs, task.vocab, list(reading.used_text),
+                                     title=f"Softmax at each step while reading “{reading.used_text}”"),
+             key=f"{KEY}_typed_softmax")
+    if task.key == "alphabet":
+        successors = lesson.successor_predictions()
+        letters = task.vocab[:-1]
+        right = sum(successors[c] == chr(ord(c) + 1) for c in letters)
+        st.markdown(f"**Each letter typed alone → the model's next letter: {right} of {len(letters)} right**")
+        st.code("  ".join(f"{c}→{successors[c]}" for c in letters), language=None, wrap_lines=True)
+
+
+def show_shapes(lesson: SequenceLesson) -> None:
+    cfg = lesson.model.config
+    seq_len, batch = len(lesson.task.display_input), len(lesson.task.inputs)
+    st.markdown(
+        f"This task feeds **{batch}** sequence(s) of up to **{seq_len}** steps; each character becomes a "
+        f"vector of **{cfg.layer_input_size}** numbers ({'an embedding' if cfg.embedding_dim else 'one-hot'}). "
+        "nn.RNN expects (seq_len, batch, input_size) unless `batch_first=True`.")
+    batch_first = st.toggle("batch_first=True", value=True, key=f"{KEY}_batch_first")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**nn.{cfg.cell_type.upper()} — whole sequence, {cfg.num_layers} layer(s)**")
+        rows = fused_shapes(cfg.cell_type, seq_len, batch, cfg.layer_input_size, cfg.hidden_size,
+                            cfg.num_layers, batch_first)
+        st.dataframe([{"tensor": r.tensor, "shape": str(r.shape), "meaning": r.meaning} for r in rows],
+                     hide_index=True)
+    with right:
+        st.markdown(f"**nn.{cfg.cell_type.upper()}Cell — one step, you write the loop**")
+        rows = cell_shapes(cfg.cell_type, batch, cfg.layer_input_size, cfg.hidden_size)
+        st.dataframe([{"tensor": r.tensor, "shape": str(r.shape), "meaning": r.meaning} for r in rows],
+                     hide_index=True)
+    st.markdown("**This model's parameters**")
+    st.dataframe([{"parameter": name, "shape": str(tuple(p.shape)), "numbers": p.numel()}
+                  for name, p in lesson.model.named_parameters()], hide_index=True)
+
+
+def show_generalisation(state: ui.LiveSession) -> None:
+    st.markdown(
+        "Train a fresh model (the settings in the sidebar) on some **windows** of the alphabet, e.g. "
+        "`abc → bcd`, then ask it about windows it never saw. Does it know “the next letter”, or only the "
+        "transitions it was shown?")
+    c1, c2, c3 = st.columns(3)
+    window = c1.slider("Window length", 1, 10, 3, key=f"{KEY}_window")
+    held_out = c2.slider("Share held out", 0.1, 0.5, 0.3, 0.05, key=f"{KEY}_held_out")
+    mode = c3.radio("Hold out", list(SPLIT_MODES), format_func=SPLIT_MODES.get, key=f"{KEY}_split")
+    if st.button("Run the experiment (300 steps)", key=f"{KEY}_run_generalisation", icon=":material/science:"):
+        with st.spinner("Training on the training windows…"):
+            state.results["generalisation"] = generalisation_experiment(
+                state.lesson.config, window=window, held_out_fraction=held_out, mode=mode)
+    result = state.results.get("generalisation")
+    if result is None:
+        return
+    if np.isnan(result.train_accuracy):
+        st.error("Training stopped because the loss became NaN; lower the learning rate and run it again.")
+        return
+    m1, m2 = st.columns(2)
+    m1.metric(f"Accuracy on the {len(result.train_windows)} training windows", f"{result.train_accuracy:.0%}")
+    m2.metric(f"Accuracy on the {len(result.held_out_windows)} unseen windows", f"{result.held_out_accuracy:.0%}")
+    st.dataframe([{"unseen window": w[0], "target": w[1], "model says": p, "right": w[1] == p}
+                  for w, p in zip(result.held_out_windows, result.held_out_predictions)], hide_index=True)
+
+
+config, problem = read_settings()
+if problem:
+    st.error(problem, icon=":material/edit:")
+    st.stop()
+try:
+    config.validate()
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+
+state = ui.session(KEY, lambda: SequenceLesson(config))
+lesson = state.lesson.apply(config)
+if lesson is not state.lesson:
+    state.lesson, state.playing = lesson, False
+    state.notice = "Those settings need a new model, so it was re-initialised."
+    state.results.clear()
+
+task = state.lesson.task
+st.markdown(f"**{task.title}.** {task.description}")
+ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
+ui.live_training(state, render_live, key=KEY)
+
+st.header("Inside the model")
+if state.playing:
+    st.caption(f"These views show the model as it was when this page last refreshed; press **Pause** to update them.")
+tabs = st.tabs(["Hidden states", "Softmax at each step", "Try it", "Tensor shapes", "Generalisation"])
+with tabs[0]:
+    show_hidden_states(state.lesson)
+with tabs[1]:
+    show_softmax(state.lesson)
+with tabs[2]:
+    show_try_it(state.lesson)
+with tabs[3]:
+    show_shapes(state.lesson)
+with tabs[4]:
+    show_generalisation(state)

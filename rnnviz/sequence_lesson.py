@@ -1,0 +1,197 @@
+"""The "Sequence basics" lesson as plain Python: one object a page keeps in its session.
+
+It ties a toy task, a model and a Trainer together, knows which settings
+need a fresh model (architecture, task, seed) and which apply on the next step
+(learning rate, optimizer, clipping), and answers what the page shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+from rnnviz.models import ModelConfig, RecurrentModel
+from rnnviz.tasks import ToyTask, builtin_tasks, custom_task, alphabet_windows, split_windows, windows_task
+from rnnviz.trace import Trace, trace
+from rnnviz.train import TrainConfig, Trainer
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    label: str
+    cell_type: str
+    implementation: str
+    embedding: bool = False
+
+
+MODEL_PRESETS: dict[str, ModelPreset] = {
+    "scratch": ModelPreset("From-scratch RNN (W_xh, W_hh, b_h, W_hq)", "rnn", "scratch"),
+    "rnn_cell": ModelPreset("nn.RNNCell in a Python loop", "rnn", "cell"),
+    "rnn": ModelPreset("nn.RNN (one-hot input)", "rnn", "fused"),
+    "embed_rnn": ModelPreset("nn.Embedding + nn.RNN", "rnn", "fused", embedding=True),
+    "lstm": ModelPreset("nn.LSTM", "lstm", "fused"),
+    "gru": ModelPreset("nn.GRU", "gru", "fused"),
+}
+
+TRAINING_FIELDS = ("optimizer", "learning_rate", "clip_threshold")
+
+
+@dataclass(frozen=True)
+class SequenceLessonConfig:
+    task_key: str = "ohlol"  # a builtin task key or "custom"
+    custom_input: str = ""
+    custom_target: str = ""
+    preset: str = "rnn"
+    hidden_size: int = 4
+    num_layers: int = 1
+    embedding_dim: int = 8
+    seed: int = 0
+    optimizer: str = "adam"
+    learning_rate: float = 0.1
+    clip_threshold: float | None = None
+
+    def architecture(self) -> tuple:
+        """Everything whose change needs a freshly initialised model."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in TRAINING_FIELDS)
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(self.optimizer, self.learning_rate, self.clip_threshold)
+
+    def validate(self) -> None:
+        if self.preset not in MODEL_PRESETS:
+            raise ValueError(f"Unknown model {self.preset!r}.")
+        self.train_config().validate()
+
+
+def make_task(config: SequenceLessonConfig) -> ToyTask:
+    if config.task_key == "custom":
+        return custom_task(config.custom_input, config.custom_target)
+    tasks = builtin_tasks()
+    if config.task_key not in tasks:
+        raise ValueError(f"Unknown task {config.task_key!r}.")
+    return tasks[config.task_key]
+
+
+def model_config_for(config: SequenceLessonConfig, task: ToyTask) -> ModelConfig:
+    preset = MODEL_PRESETS[config.preset]
+    return ModelConfig(
+        input_size=len(task.vocab),
+        output_size=len(task.vocab),
+        cell_type=preset.cell_type,
+        implementation=preset.implementation,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        embedding_dim=config.embedding_dim if preset.embedding else None,
+        seed=config.seed,
+    )
+
+
+@dataclass(frozen=True)
+class TypedPrediction:
+    """The model's reading of a typed string: which characters it used and its trace."""
+
+    used_text: str
+    skipped_chars: tuple[str, ...]
+    trace: Trace | None
+
+
+class SequenceLesson:
+    def __init__(self, config: SequenceLessonConfig):
+        config.validate()
+        self.config = config
+        self.task = make_task(config)
+        self.model = RecurrentModel(model_config_for(config, self.task))
+        inputs, targets = self.task.tensors()
+        self.trainer = Trainer(self.model, config.train_config(), next_batch=lambda: (inputs, targets))
+
+    def apply(self, config: SequenceLessonConfig) -> "SequenceLesson":
+        """The lesson to use from now on: self with new training settings, or a fresh one."""
+        if config.architecture() != self.config.architecture():
+            return SequenceLesson(config)
+        if config != self.config:
+            config.validate()
+            self.trainer.update_config(config.train_config())
+            self.config = config
+        return self
+
+    def reset(self) -> "SequenceLesson":
+        return SequenceLesson(self.config)
+
+    # -- what the page shows ------------------------------------------------
+    def predicted_text(self) -> str:
+        """The model's argmax output for the task's display input."""
+        with torch.no_grad():
+            logits, _ = self.model(torch.tensor([self.task.encode(self.task.display_input)]))
+        return self.task.decode(logits[0].argmax(-1))
+
+    def status_line(self) -> str:
+        last = self.trainer.history.last
+        if last is None:
+            return f"Predicted: {self.predicted_text()} (untrained), target {self.task.display_target}"
+        return (
+            f"Predicted: {self.predicted_text()}, epoch {self.trainer.step_count}, "
+            f"loss {last.loss:.3f}, accuracy {last.metrics['accuracy']:.0%}"
+        )
+
+    @property
+    def solved(self) -> bool:
+        return self.predicted_text() == self.task.display_target
+
+    def trace_display(self) -> Trace:
+        task = self.task
+        return trace(self.model, task.encode(task.display_input), task.encode(task.display_target))
+
+    def trace_typed(self, text: str) -> TypedPrediction:
+        """Feed what a student typed; characters the model has no input for are skipped and named."""
+        known = self.task.char_to_index
+        used = "".join(c for c in text if c in known)
+        skipped = tuple(dict.fromkeys(c for c in text if c not in known))
+        return TypedPrediction(used, skipped, trace(self.model, self.task.encode(used)) if used else None)
+
+    def successor_predictions(self) -> dict[str, str]:
+        """Each vocabulary character fed alone (from a zero state) → the model's next character."""
+        with torch.no_grad():
+            logits, _ = self.model(torch.arange(len(self.task.vocab))[:, None])
+        return {c: self.task.vocab[int(i)] for c, i in zip(self.task.vocab, logits[:, 0].argmax(-1))}
+
+
+# -- the generalisation experiment ---------------------------------------------
+
+@dataclass(frozen=True)
+class GeneralisationResult:
+    train_windows: list[tuple[str, str]]
+    held_out_windows: list[tuple[str, str]]
+    train_accuracy: float
+    held_out_accuracy: float
+    steps: int
+    held_out_predictions: list[str]
+
+
+def window_accuracy(model: RecurrentModel, task: ToyTask) -> tuple[float, list[str]]:
+    inputs, targets = task.tensors()
+    with torch.no_grad():
+        predicted = model(inputs)[0].argmax(-1)
+    accuracy = float((predicted == targets).float().mean())
+    return accuracy, [task.decode(row) for row in predicted]
+
+
+def generalisation_experiment(
+    config: SequenceLessonConfig,
+    window: int = 3,
+    held_out_fraction: float = 0.3,
+    mode: str = "random",
+    steps: int = 300,
+) -> GeneralisationResult:
+    """Train on some alphabet windows, then score windows the model never saw."""
+    train_windows, held_out = split_windows(alphabet_windows(window), held_out_fraction, config.seed, mode)
+    train_task, held_task = windows_task("train", train_windows), windows_task("held_out", held_out)
+    model = RecurrentModel(model_config_for(config, train_task))
+    inputs, targets = train_task.tensors()
+    trainer = Trainer(model, config.train_config(), next_batch=lambda: (inputs, targets))
+    done = trainer.run_steps(steps)
+    train_acc, _ = window_accuracy(model, train_task)
+    held_acc, held_predictions = window_accuracy(model, held_task)
+    if trainer.stopped:
+        train_acc = held_acc = float(np.nan)
+    return GeneralisationResult(train_windows, held_out, train_acc, held_acc, done, held_predictions)

@@ -1,0 +1,103 @@
+"""Tensor shapes of PyTorch's recurrent modules, measured by running them on zeros.
+
+Nothing here is a formula typed by hand: every shape is read off a real
+tensor that nn.RNN / nn.RNNCell (or the LSTM/GRU equivalents) produced, so the
+explainer cannot drift from what PyTorch does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+_FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+_CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+MAX_SHAPE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class ShapeRow:
+    module: str
+    tensor: str
+    shape: tuple[int, ...]
+    meaning: str
+
+
+def _check(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if not 1 <= value <= MAX_SHAPE_SIZE:
+            raise ValueError(f"{name} must be between 1 and {MAX_SHAPE_SIZE}, not {value}.")
+
+
+def fused_shapes(
+    cell_type: str,
+    seq_len: int,
+    batch: int,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    batch_first: bool = False,
+    bidirectional: bool = False,
+) -> list[ShapeRow]:
+    """Shapes around one call of nn.RNN/LSTM/GRU over a whole sequence."""
+    _check(seq_len=seq_len, batch=batch, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+    module = _FUSED[cell_type](
+        input_size, hidden_size, num_layers=num_layers, batch_first=batch_first, bidirectional=bidirectional
+    )
+    name = f"nn.{module.__class__.__name__}"
+    x = torch.zeros((batch, seq_len, input_size) if batch_first else (seq_len, batch, input_size))
+    with torch.no_grad():
+        output, final = module(x)
+    dims = "(batch, seq_len, " if batch_first else "(seq_len, batch, "
+    rows = [
+        ShapeRow(name, "input x", tuple(x.shape), dims + "input_size)"),
+        ShapeRow(name, "output", tuple(output.shape),
+                 dims + f"{'2 × ' if bidirectional else ''}hidden_size): the top layer's h_t at every step"),
+    ]
+    state_meaning = f"({'2 × ' if bidirectional else ''}num_layers, batch, hidden_size): "
+    if cell_type == "lstm":
+        h_n, c_n = final
+        rows += [
+            ShapeRow(name, "h_0 (and c_0)", tuple(h_n.shape), state_meaning + "initial state, zeros if omitted"),
+            ShapeRow(name, "h_n", tuple(h_n.shape), state_meaning + "every layer's last hidden state"),
+            ShapeRow(name, "c_n", tuple(c_n.shape), state_meaning + "every layer's last cell state"),
+        ]
+    else:
+        rows += [
+            ShapeRow(name, "h_0", tuple(final.shape), state_meaning + "initial state, zeros if omitted"),
+            ShapeRow(name, "h_n", tuple(final.shape), state_meaning + "every layer's last hidden state"),
+        ]
+    for pname, p in module.named_parameters():
+        if pname.endswith("_l0") or pname.endswith("_l0_reverse"):
+            rows.append(ShapeRow(name, pname, tuple(p.shape), _weight_meaning(pname, cell_type)))
+    return rows
+
+
+def cell_shapes(cell_type: str, batch: int, input_size: int, hidden_size: int) -> list[ShapeRow]:
+    """Shapes around one call of nn.RNNCell/LSTMCell/GRUCell (one step, you write the loop)."""
+    _check(batch=batch, input_size=input_size, hidden_size=hidden_size)
+    module = _CELLS[cell_type](input_size, hidden_size)
+    name = f"nn.{module.__class__.__name__}"
+    x_t = torch.zeros(batch, input_size)
+    with torch.no_grad():
+        out = module(x_t)
+    h_t = out[0] if isinstance(out, tuple) else out
+    rows = [
+        ShapeRow(name, "x_t", tuple(x_t.shape), "(batch, input_size): one time step, no seq_len axis"),
+        ShapeRow(name, "h_t", tuple(h_t.shape), "(batch, hidden_size): no num_layers axis; one layer only"),
+    ]
+    if cell_type == "lstm":
+        rows.append(ShapeRow(name, "c_t", tuple(out[1].shape), "(batch, hidden_size): the LSTM's cell state"))
+    for pname, p in module.named_parameters():
+        rows.append(ShapeRow(name, pname, tuple(p.shape), _weight_meaning(pname, cell_type)))
+    return rows
+
+
+def _weight_meaning(pname: str, cell_type: str) -> str:
+    gates = {"rnn": "", "lstm": "4 gates (i, f, g, o) stacked: ", "gru": "3 gates (r, z, n) stacked: "}[cell_type]
+    if pname.startswith("weight_ih"):
+        return gates + "input → hidden, stored transposed (the textbook W_xh is its .T)"
+    if pname.startswith("weight_hh"):
+        return gates + "hidden → hidden, stored transposed (W_hh.T)"
+    return gates + "bias (PyTorch keeps two; b_h = bias_ih + bias_hh)"
