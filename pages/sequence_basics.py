@@ -14,6 +14,7 @@ from rnnviz.tasks import SPLIT_MODES, builtin_tasks, validate_custom_pair
 
 KEY = "sequence_basics"
 TASK_TITLES = {key: task.title for key, task in builtin_tasks().items()} | {"custom": "Your own pair of strings"}
+SPEEDS = {1: "1 epoch", 5: "5 epochs", 20: "20 epochs", 100: "100 epochs", 0: "as many as fit"}
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 CLIP_THRESHOLDS = [0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0]
 
@@ -28,8 +29,8 @@ ui.lesson_header(
 )
 
 
-def read_settings() -> tuple[SequenceLessonConfig, str | None]:
-    """Sidebar widgets → the lesson config, plus a message if the input is unusable."""
+def read_settings() -> tuple[SequenceLessonConfig, str | None, int | None]:
+    """Sidebar widgets → the lesson config, a message if the input is unusable, and the speed."""
     sb = st.sidebar
     sb.header("Task")
     task_key = sb.radio("Sequence task", list(TASK_TITLES), format_func=TASK_TITLES.get, index=1, key="sb_task")
@@ -53,24 +54,30 @@ def read_settings() -> tuple[SequenceLessonConfig, str | None]:
     clip_on = sb.toggle("Clip the gradient norm", value=False, key="sb_clip_on")
     clip = sb.select_slider("Clip threshold", CLIP_THRESHOLDS, value=1.0, key="sb_clip") if clip_on else None
     seed = sb.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sb_seed")
+    speed = sb.select_slider("Speed: epochs per update", list(SPEEDS), value=5, format_func=SPEEDS.get, key="sb_speed",
+                     help="Slow it down to watch the prediction change; speed it up to train long runs.")
     config = SequenceLessonConfig(
         task_key=task_key, custom_input=custom_input, custom_target=custom_target, preset=preset,
         hidden_size=int(hidden_size), num_layers=int(num_layers), embedding_dim=int(embedding_dim),
         seed=int(seed), optimizer=optimizer, learning_rate=float(learning_rate), clip_threshold=clip,
     )
-    return config, problem
+    return config, problem, speed or None  # 0 means no cap
 
 
 def render_live(lesson: SequenceLesson) -> None:
     trainer = lesson.trainer
     predicted = lesson.predicted_text()
     solved = predicted == lesson.task.display_target
-    st.markdown(
-        f"### Predicted: `{predicted}` {'✅' if solved else ''}\n"
-        f"epoch **{trainer.step_count}** · loss **{trainer.history.last.loss:.3f}** · target `{lesson.task.display_target}`"
-        if trainer.history.last
-        else f"### Predicted: `{predicted}` (untrained)\ntarget `{lesson.task.display_target}`: press **Train**"
-    )
+    last = trainer.history.last
+    verdict = ":green[:material/check_circle: matches the target]" if solved else ""
+    if last is None:
+        st.markdown(f"### Predicted: `{predicted}` (untrained)\ntarget `{lesson.task.display_target}`: press **Train**")
+    else:
+        st.markdown(
+            f"### Predicted: `{predicted}` {verdict}\n"
+            f"epoch **{trainer.step_count}** · loss **{last.loss:.3f}** · accuracy **{last.metrics['accuracy']:.0%}**"
+            f" · target `{lesson.task.display_target}`"
+        )
     ui.training_charts(trainer, key=KEY)
     if trainer.clipped_count:
         st.caption(f"Gradient clipped on {trainer.clipped_count} of {trainer.step_count} steps.")
@@ -104,7 +111,7 @@ def show_softmax(lesson: SequenceLesson) -> None:
     tr = lesson.trace_display()
     task = lesson.task
     chars, targets = list(task.display_input), task.encode(task.display_target)
-    st.markdown(f"Loss on this sequence: **{tr.loss:.4f}**. ◻ marks the target, ✕ the model's choice.")
+    st.markdown(f"Loss on this sequence: **{tr.loss:.4f}**. □ marks the target, ◇ the model's choice.")
     ui.chart(figures.softmax_heatmap(tr.probs, task.vocab, chars, targets=targets,
                                      title=f"Softmax at each step while reading “{task.display_input}”"),
              key=f"{KEY}_softmax")
@@ -197,7 +204,7 @@ def show_generalisation(state: ui.LiveSession) -> None:
                   for w, p in zip(result.held_out_windows, result.held_out_predictions)], hide_index=True)
 
 
-config, problem = read_settings()
+config, problem, speed = read_settings()
 if problem:
     st.error(problem, icon=":material/edit:")
     st.stop()
@@ -217,11 +224,11 @@ if lesson is not state.lesson:
 task = state.lesson.task
 st.markdown(f"**{task.title}.** {task.description}")
 ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
-ui.live_training(state, render_live, key=KEY)
+ui.live_training(state, render_live, key=KEY, steps_per_tick=speed)
 
 st.header("Inside the model")
 if state.playing:
-    st.caption(f"These views show the model as it was when this page last refreshed; press **Pause** to update them.")
+    st.caption("These views show the model as it was when this page last refreshed; press **Pause** to update them.")
 tabs = st.tabs(["Hidden states", "Softmax at each step", "Try it", "Tensor shapes", "Generalisation"])
 with tabs[0]:
     show_hidden_states(state.lesson)

@@ -108,6 +108,10 @@ class History:
         return [r.metrics.get(name, math.nan) for r in self.records]
 
 
+def describe_non_finite(value: float) -> str:
+    return "NaN (not a number)" if math.isnan(value) else "infinite"
+
+
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.learning_rate)
@@ -166,7 +170,7 @@ class Trainer:
             next_step = self.step_count + 1
             if not torch.isfinite(loss):
                 self.stop_reason = (
-                    f"The loss became {float(loss)} at step {next_step}, so training stopped. "
+                    f"The loss became {describe_non_finite(float(loss))} at step {next_step}, so training stopped. "
                     "The learning rate is probably too high for this model: lower it (or turn on "
                     "gradient clipping) and press Reset."
                 )
@@ -177,7 +181,7 @@ class Trainer:
             norm_before = math.sqrt(sum(v * v for v in param_norms.values()))
             if not math.isfinite(norm_before):
                 self.stop_reason = (
-                    f"The gradient norm became {norm_before} at step {next_step} (it exploded), so "
+                    f"The gradient norm became {describe_non_finite(norm_before)} at step {next_step} (it exploded), so "
                     "training stopped before the weights were ruined. Turn on gradient clipping or "
                     "lower the learning rate, then press Reset."
                 )

@@ -77,14 +77,20 @@ def training_controls(state: LiveSession, reset: Callable[[], Any], key: str) ->
         cols[3].info(state.notice, icon=":material/info:")
 
 
-def live_training(state: LiveSession, render: Callable[[Any], None], key: str) -> None:
-    """Train in short slices while playing and redraw ``render(lesson)`` after each."""
+def live_training(
+    state: LiveSession, render: Callable[[Any], None], key: str, steps_per_tick: int | None = None
+) -> None:
+    """Train in short slices while playing and redraw ``render(lesson)`` after each.
+
+    ``steps_per_tick`` slows tiny tasks down so a class can watch them converge;
+    None trains for the whole slice.
+    """
 
     @st.fragment(run_every=TICK_INTERVAL if state.playing else None)
     def live() -> None:
         trainer: Trainer = state.lesson.trainer
         if state.playing:
-            trainer.run_for(TICK_SECONDS)
+            trainer.run_for(TICK_SECONDS, max_steps=steps_per_tick)
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
                 if not trainer.stopped:

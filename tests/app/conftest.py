@@ -1,0 +1,22 @@
+"""AppTest helpers: run app.py headless and switch to a page."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO_ROOT, SHARED_DATA
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RNNVIZ_NAMES_DIR", str(SHARED_DATA / "names"))
+    monkeypatch.setenv("RNNVIZ_CORPORA_DIR", str(SHARED_DATA / "corpora"))
+
+
+def open_page(page: str, timeout: float = 60) -> AppTest:
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at

@@ -1,0 +1,69 @@
+"""Browser: every page opens without an error box; Sequence basics trains live and draws its charts."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp]")
+    expect(page.locator("h1").first).to_be_visible(timeout=30_000)
+
+
+def assert_no_error_boxes(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stAlertContentError]").count() == 0
+
+
+def test_home_page(page, app_url):
+    open_app(page, app_url)
+    expect(page.get_by_text("watch recurrent networks learn")).to_be_visible()
+    expect(page.get_by_text("Open Sequence basics")).to_be_visible()
+    assert page.locator(".katex").count() >= 1  # the recurrence is typeset
+    assert_no_error_boxes(page)
+    screenshot(page, "home")
+
+
+def test_sequence_basics_trains_live_and_animates(page, app_url):
+    open_app(page, app_url + "/sequence_basics")
+    expect(page.get_by_text("Predicted:").first).to_contain_text("untrained", timeout=30_000)
+    page.get_by_role("button", name="Train").click()
+    # the live fragment keeps redrawing while the epoch counter climbs
+    expect(page.get_by_text(re.compile(r"epoch \d+"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name=re.compile("Predicted: ohlol"))).to_be_visible(timeout=60_000)
+    screenshot(page, "sequence_basics_training")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    # loss, gradient norms, hidden state (+ softmax views in other tabs): drawn by plotly
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 3
+    # the hidden-state animation has play/pause controls and a timestep slider
+    hidden_chart = page.locator(".js-plotly-plot").nth(2)
+    expect(hidden_chart.locator(".updatemenu-button")).to_have_count(2)
+    expect(hidden_chart.locator(".slider-container")).to_have_count(1)
+    hidden_chart.locator(".updatemenu-button").first.click()
+    page.wait_for_timeout(2500)
+    assert_no_error_boxes(page)
+    screenshot(page, "sequence_basics_paused")
+    page.get_by_role("tab", name="Softmax at each step").click()
+    expect(page.get_by_text("Softmax at each step while reading “hello”")).to_be_visible()
+    page.get_by_role("tab", name="Tensor shapes").click()
+    expect(page.get_by_text("one step, you write the loop")).to_be_visible()
+    assert_no_error_boxes(page)
+
+
+def test_bad_custom_input_shows_a_message(page, app_url):
+    open_app(page, app_url + "/sequence_basics")
+    page.get_by_text("Your own pair of strings").click()
+    box = page.get_by_label("Target string (same length)")
+    box.fill("abc")
+    box.press("Enter")
+    expect(page.get_by_text("must be the same length")).to_be_visible(timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    screenshot(page, "sequence_basics_bad_input")

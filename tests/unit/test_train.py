@@ -1,0 +1,131 @@
+"""Trainer: clipping, norms, the NaN guard, reproducibility, bounded history."""
+import math
+
+import pytest
+import torch
+
+from rnnviz.models import ModelConfig, RecurrentModel
+from rnnviz.tasks import builtin_tasks
+from rnnviz.train import History, StepRecord, TrainConfig, Trainer, sequence_loss
+
+
+def ohlol_trainer(**train_kwargs):
+    task = builtin_tasks()["ohlol"]
+    inputs, targets = task.tensors()
+    model = RecurrentModel(ModelConfig(input_size=4, output_size=4, hidden_size=4, seed=0))
+    return Trainer(model, TrainConfig(**train_kwargs), next_batch=lambda: (inputs, targets)), task
+
+
+def test_clipped_norm_is_at_most_threshold_and_before_norm_is_torch_total_norm():
+    trainer, task = ohlol_trainer(optimizer="sgd", learning_rate=0.5, clip_threshold=0.05)
+    inputs, targets = task.tensors()
+    # torch's own total norm of the gradient the trainer is about to take
+    probe = RecurrentModel(trainer.model.config)
+    probe.load_state_dict(trainer.model.state_dict())
+    loss, _ = sequence_loss(probe, inputs, targets)
+    loss.backward()
+    expected_total = float(torch.nn.utils.get_total_norm([p.grad for p in probe.parameters()]))
+    record = trainer.step()
+    assert record.grad_norm_before_clip == pytest.approx(expected_total, rel=1e-5)
+    assert record.clipped and expected_total > 0.05
+    assert record.grad_norm_after_clip <= 0.05 * (1 + 1e-5)
+    assert set(record.param_grad_norms) == {n for n, _ in trainer.model.named_parameters()}
+    assert math.sqrt(sum(v * v for v in record.param_grad_norms.values())) == pytest.approx(expected_total, rel=1e-5)
+    for _ in range(20):
+        r = trainer.step()
+        assert r.grad_norm_after_clip <= 0.05 * (1 + 1e-5)
+    assert trainer.clipped_count == sum(r.clipped for r in trainer.history.records)
+
+
+def test_no_clipping_leaves_the_norm_alone():
+    trainer, _ = ohlol_trainer(clip_threshold=None)
+    record = trainer.step()
+    assert not record.clipped and record.grad_norm_after_clip == record.grad_norm_before_clip
+
+
+def test_nan_loss_stops_training_with_a_reason_and_leaves_weights_untouched():
+    trainer, _ = ohlol_trainer()
+    with torch.no_grad():
+        trainer.model.head.weight.fill_(float("inf"))
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    assert trainer.step() is None
+    assert trainer.stopped and "NaN" in trainer.stop_reason and "Reset" in trainer.stop_reason
+    assert trainer.step() is None and trainer.run_for(0.2) == 0
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(v, before[k])
+    assert trainer.step_count == 0
+
+
+def test_non_finite_gradient_stops_before_the_optimizer_step():
+    trainer, task = ohlol_trainer()
+
+    def sqrt_at_zero_loss(model, inputs, targets):
+        # value 0, but d sqrt(u)/du is infinite at u = 0: a finite loss with a NaN gradient
+        total = sum(p.sum() for p in model.parameters())
+        return (total - total.detach()).abs().sqrt(), {"accuracy": 0.0}
+
+    trainer.loss_fn = sqrt_at_zero_loss
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    assert trainer.step() is None
+    assert "gradient norm" in trainer.stop_reason and "NaN" in trainer.stop_reason
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(v, before[k])
+
+
+def test_seeded_training_is_reproducible():
+    a, _ = ohlol_trainer(learning_rate=0.1)
+    b, _ = ohlol_trainer(learning_rate=0.1)
+    a.run_steps(15)
+    b.run_steps(15)
+    assert a.history.losses == b.history.losses
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_hello_ohlol_reaches_exact_string_within_a_few_dozen_epochs():
+    """The classic exercise: seed 0, hidden 4, Adam lr 0.1."""
+    trainer, task = ohlol_trainer(optimizer="adam", learning_rate=0.1)
+    inputs, _ = task.tensors()
+    for epoch in range(1, 61):
+        trainer.step()
+        with torch.no_grad():
+            predicted = task.decode(trainer.model(inputs)[0][0].argmax(-1))
+        if predicted == "ohlol":
+            break
+    assert predicted == "ohlol", f"still predicting {predicted!r} after 60 epochs"
+    assert epoch <= 40
+
+
+def test_config_changes_apply_to_the_next_step():
+    trainer, _ = ohlol_trainer(learning_rate=0.1)
+    trainer.step()
+    trainer.update_config(TrainConfig(learning_rate=0.01, clip_threshold=0.001))
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.01
+    assert trainer.step().clipped
+    trainer.update_config(TrainConfig(optimizer="sgd", learning_rate=0.5))
+    assert isinstance(trainer.optimizer, torch.optim.SGD)
+
+
+@pytest.mark.parametrize("bad", [dict(learning_rate=0), dict(learning_rate=-1), dict(learning_rate=1e9),
+                                 dict(learning_rate=float("nan")), dict(clip_threshold=0),
+                                 dict(clip_threshold=-3), dict(optimizer="lbfgs")])
+def test_absurd_training_settings_are_rejected_with_a_message(bad):
+    with pytest.raises(ValueError, match=r"\w+"):
+        TrainConfig(**bad).validate()
+
+
+def test_history_stays_bounded_and_keeps_the_newest_steps():
+    history = History(limit=100)
+    for step in range(1, 10_001):
+        history.append(StepRecord(step, 1.0 / step, {}, 1.0, 1.0, False, {}))
+    assert len(history) <= 100
+    assert history.steps[-1] == 10_000 and history.steps[0] == 1
+    assert history.steps == sorted(history.steps)
+    assert history.steps[-25:] == list(range(9_976, 10_001))
+
+
+def test_run_for_respects_its_time_slice():
+    trainer, _ = ohlol_trainer()
+    steps = trainer.run_for(0.05)
+    assert steps >= 1 and trainer.step_count == steps
+    assert trainer.run_for(0.0) == 0
