@@ -7,6 +7,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from rnnviz import figures
+from rnnviz.runtime import TrainingSlots, training_slot_count
 from rnnviz.train import Trainer
 
 TICK_SECONDS = 0.25  # training per fragment run: short, so the page and other sessions stay responsive
@@ -77,6 +78,12 @@ def training_controls(state: LiveSession, reset: Callable[[], Any], key: str) ->
         cols[3].info(state.notice, icon=":material/info:")
 
 
+@st.cache_resource
+def training_slots() -> TrainingSlots:
+    """One turnstile per server process, shared by every session."""
+    return TrainingSlots(training_slot_count())
+
+
 def live_training(
     state: LiveSession, render: Callable[[Any], None], key: str, steps_per_tick: int | None = None
 ) -> None:
@@ -89,8 +96,11 @@ def live_training(
     @st.fragment(run_every=TICK_INTERVAL if state.playing else None)
     def live() -> None:
         trainer: Trainer = state.lesson.trainer
+        waiting = False
         if state.playing:
-            trainer.run_for(TICK_SECONDS, max_steps=steps_per_tick)
+            ran, _ = training_slots().run(lambda: trainer.run_for(TICK_SECONDS, max_steps=steps_per_tick),
+                                          wait=TICK_SECONDS)
+            waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
                 if not trainer.stopped:
@@ -101,6 +111,8 @@ def live_training(
                 st.rerun()  # the whole page: stop the ticks, refresh the views below
         if trainer.stop_reason:
             st.error(trainer.stop_reason, icon=":material/error:")
+        if waiting:
+            st.caption(":material/hourglass_top: Other sessions are training on this server; yours continues in a moment.")
         render(state.lesson)
 
     live()

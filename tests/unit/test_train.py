@@ -129,3 +129,20 @@ def test_run_for_respects_its_time_slice():
     steps = trainer.run_for(0.05)
     assert steps >= 1 and trainer.step_count == steps
     assert trainer.run_for(0.0) == 0
+
+
+def test_training_slots_let_sessions_take_turns():
+    import threading
+
+    from rnnviz.runtime import TrainingSlots
+
+    slots = TrainingSlots(1)
+    inside = threading.Event()
+    release = threading.Event()
+    holder = threading.Thread(target=slots.run, args=(lambda: (inside.set(), release.wait(5)), 1.0))
+    holder.start()
+    assert inside.wait(5)
+    assert slots.run(lambda: "second", wait=0.05) == (False, None)  # busy: the second session waits its turn
+    release.set()
+    holder.join()
+    assert slots.run(lambda: "second", wait=0.05) == (True, "second")
