@@ -13,15 +13,17 @@ THREADS_ENV = "RNNVIZ_TORCH_THREADS"
 
 
 def torch_thread_cap() -> int:
-    """Threads torch may use: $RNNVIZ_TORCH_THREADS, else at most 2.
+    """Threads torch may use: $RNNVIZ_TORCH_THREADS, else 1.
 
-    The toy and lesson models are small; more threads buy little and let one
-    session's training crowd out everyone else's on a hosted server.
+    The lesson models are small, so a second thread buys little, and when
+    several sessions train at once, spinning worker threads fight over the
+    cores: measured here, a loop of small cells ran 60x slower with 2 threads
+    than with 1 on a busy 2-core machine (scripts/bench_sequence.py prints both).
     """
     raw = os.environ.get(THREADS_ENV, "")
     if raw.strip().isdigit() and int(raw) > 0:
         return int(raw)
-    return max(1, min(2, os.cpu_count() or 1))
+    return 1
 
 
 def configure_torch() -> None:

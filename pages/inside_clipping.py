@@ -1,0 +1,53 @@
+"""Inside the RNN: exploding gradients and clipping, the same model trained twice side by side."""
+import streamlit as st
+
+from rnnviz import figures, ui
+from rnnviz import figures_inside as fi
+from rnnviz.inside import MAX_DELAY, ClipRaceConfig, RaceLesson
+
+KEY = "inside_clipping"
+
+ui.lesson_header(
+    "Exploding gradients and clipping",
+    "When the recurrent weights are large, the gradient can grow with every step back in time, and a single "
+    "update can throw the weights far away: the loss spikes, or turns NaN. **Gradient clipping** rescales the "
+    "whole gradient whenever its norm exceeds a threshold θ, keeping its direction and capping its length. "
+    "Below, the same vanilla RNN (same seed, same minibatches) trains twice: once clipped, once not.",
+    r"g \leftarrow \min\left(1, \frac{\theta}{\lVert g \rVert}\right) g",
+)
+c1, c2, c3, c4 = st.columns(4)
+rho = c1.slider("Spectral radius of W_hh at start", 0.5, 3.0, 1.8, 0.1, key=f"{KEY}_rho")
+learning_rate = c2.select_slider("Learning rate (SGD)", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0], value=1.0, key=f"{KEY}_lr")
+threshold = c3.select_slider("Clip threshold θ", [0.01, 0.1, 0.5, 1.0, 5.0, 25.0], value=1.0, key=f"{KEY}_clip")
+delay = c4.slider("Distractor steps k", 1, MAX_DELAY, 20, key=f"{KEY}_delay")
+config = ClipRaceConfig(delay=delay, spectral_radius=rho, learning_rate=learning_rate, clip_threshold=threshold)
+
+state = ui.session(KEY, lambda: RaceLesson(config))
+lesson = state.lesson.apply(config)
+if lesson is not state.lesson:
+    state.lesson, state.playing = lesson, False
+    state.notice = "Settings changed: both runs were re-initialised from the same seed."
+ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
+
+
+def render(lesson: RaceLesson) -> None:
+    entries = lesson.race.entries
+    ui.chart(fi.metric_lines(
+        {e.name: (e.trainer.history.steps, e.trainer.history.losses) for e in entries},
+        title="Training loss, clipped vs not clipped", x_title="training step",
+        y_title="cross-entropy loss (log scale)", log_y=True), key=f"{KEY}_loss")
+    for column, e in zip(st.columns(len(entries)), entries):
+        with column:
+            history = e.trainer.history
+            ui.chart(figures.grad_norm_chart(
+                history.steps, history.grad_norms_before_clip, history.grad_norms_after_clip,
+                threshold=e.trainer.config.clip_threshold, title=f"Gradient norm: {e.name}"),
+                key=f"{KEY}_grad_{e.name}")
+            if e.trainer.stop_reason:
+                st.error(e.trainer.stop_reason, icon=":material/error:")
+            elif history.last:
+                st.caption(f"step {e.trainer.step_count} · loss {history.last.loss:.3g} · "
+                           f"largest gradient norm so far {max(history.grad_norms_before_clip):.3g}")
+
+
+ui.live_training(state, render, key=KEY)

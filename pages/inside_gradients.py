@@ -1,0 +1,113 @@
+"""Inside the RNN: gradients through time. Vanilla RNN vs LSTM vs GRU, and the spectral radius."""
+import numpy as np
+import streamlit as st
+
+from rnnviz import figures_inside as fi
+from rnnviz import ui
+from rnnviz.inside import (
+    MAX_DELAY, RaceConfig, RaceLesson, RememberFirstTask, build_model, eigenvalues, radius_profiles,
+)
+
+KEY = "inside_gradients"
+
+ui.lesson_header(
+    "Gradients through time",
+    "To learn from step $T$ that something at step $t$ mattered, the gradient must flow back through every "
+    "step in between. Each step multiplies it by the Jacobian $\\partial h_{s}/\\partial h_{s-1}$. In a "
+    "vanilla RNN that is $\\mathrm{diag}(1-h_s^2)\\,W_{hh}^\\top$, so the gradient shrinks or grows "
+    "geometrically: it **vanishes** or **explodes**. LSTM and GRU add a path (the cell state, the "
+    "update gate) along which it can survive.",
+    r"\frac{\partial L}{\partial h_t} = \frac{\partial L}{\partial h_T}\prod_{s=t+1}^{T}"
+    r"\frac{\partial h_s}{\partial h_{s-1}}, \qquad \frac{\partial h_s}{\partial h_{s-1}} = "
+    r"\operatorname{diag}(1-h_s^2)\,W_{hh}^{\top}",
+)
+
+st.header("The race: remember the first symbol")
+task_help = (
+    "Each sequence starts with one of A, B, C, D, followed by k random distractors (w, x, y, z) and a '?'. "
+    "At the '?' the model must name the first symbol. Chance is 25%."
+)
+st.markdown(task_help)
+c1, c2, c3, c4 = st.columns(4)
+delay = c1.slider("Distractor steps k", 1, MAX_DELAY, 20, key=f"{KEY}_delay")
+hidden = c2.select_slider("Hidden size", [8, 16, 32, 64], value=32, key=f"{KEY}_hidden")
+learning_rate = c3.select_slider("Learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1], value=0.01, key=f"{KEY}_lr")
+clip = c4.select_slider("Clip threshold", ["off", 0.1, 1.0, 10.0], value=1.0, key=f"{KEY}_clip")
+config = RaceConfig(delay=delay, hidden_size=hidden, learning_rate=learning_rate,
+                    clip_threshold=None if clip == "off" else float(clip))
+
+state = ui.session(KEY, lambda: RaceLesson(config))
+lesson = state.lesson.apply(config)
+if lesson is not state.lesson:
+    state.lesson, state.playing = lesson, False
+    state.notice = "New task or model size: the three models were re-initialised (same seed for all)."
+
+example, answer = lesson.race.task.example(seed=1)
+st.caption(f"An example sequence: `{example}` → answer **{lesson.race.task.symbols[answer]}**. "
+           "All three models see exactly the same minibatches, from the same seed. "
+           "The LSTM's forget-gate bias starts at 1, the usual choice.")
+ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
+
+
+def render_race(lesson: RaceLesson) -> None:
+    race = lesson.race
+    entries = race.entries
+    left, right = st.columns(2)
+    with left:
+        ui.chart(fi.metric_lines(
+            {e.name: (e.trainer.history.steps, e.trainer.history.metric("accuracy")) for e in entries},
+            title="Accuracy at the '?' (the race)", x_title="training step", y_title="accuracy",
+            reference=(1 / race.task.num_classes, "chance"), y_range=(0, 1.05)), key=f"{KEY}_acc")
+    with right:
+        ui.chart(fi.metric_lines(
+            {e.name: (e.trainer.history.steps, e.trainer.history.losses) for e in entries},
+            title="Training loss", x_title="training step", y_title="cross-entropy loss"), key=f"{KEY}_loss")
+    profiles = {}
+    for e in entries:
+        steps, norms = e.recorder.matrix()
+        if len(steps):
+            profiles[e.name] = (list(range(race.task.steps)), norms[-1])
+    ui.chart(fi.metric_lines(
+        profiles, title="‖∂L/∂h_t‖ at the latest step: how much each timestep still hears of the loss",
+        x_title="timestep t (0 = the symbol to remember, last = '?')", y_title="‖∂L/∂h_t‖ (log scale)",
+        log_y=True, markers=True), key=f"{KEY}_profile")
+    columns = st.columns(len(entries))
+    for column, e in zip(columns, entries):
+        steps, norms = e.recorder.matrix()
+        with column:
+            ui.chart(fi.gradient_heatmap(steps, norms, title=f"{e.name}: ‖∂L/∂h_t‖",
+                                         x_title="timestep t (0 = symbol)"), key=f"{KEY}_heat_{e.name}")
+    for e in entries:
+        if e.trainer.stop_reason:
+            st.error(f"{e.name}: {e.trainer.stop_reason}")
+
+
+ui.live_training(state, render_race, key=KEY)
+
+st.header("The spectral radius of W_hh")
+st.markdown(
+    "At initialisation the tanh is nearly linear, so the gradient is multiplied by roughly $W_{hh}^\\top$ "
+    "at every step back in time. Its largest |eigenvalue|, the **spectral radius** ρ, decides the "
+    "trend. Below 1 the gradient vanishes geometrically. Above 1 it can grow. Here the vanilla RNN's "
+    "W_hh is rescaled so that its spectral radius is exactly ρ."
+)
+rho = st.slider("Spectral radius ρ of W_hh at initialisation", 0.1, 3.0, 1.0, 0.05, key=f"{KEY}_rho")
+spectral_task = RememberFirstTask(delay=delay)
+model = build_model(spectral_task, "rnn", hidden, seed=0, spectral_radius=rho)
+left, right = st.columns([2, 3])
+with left:
+    ui.chart(fi.eigenvalue_figure(eigenvalues(model), title=f"Eigenvalues of W_hh (ρ = {rho:.2f})"),
+             key=f"{KEY}_eig")
+with right:
+    radii = sorted({0.5, 0.9, 1.0, 1.1, 1.5, round(rho, 2)})
+    profiles = radius_profiles(spectral_task, radii, hidden, seed=0)
+    ui.chart(fi.metric_lines(
+        {f"ρ = {r:g}" + (" (yours)" if r == round(rho, 2) else ""): (list(range(spectral_task.steps)), p)
+         for r, p in profiles.items()},
+        title="‖∂L/∂h_t‖ at initialisation, for several spectral radii",
+        x_title="timestep t (the loss is at the last step)", y_title="‖∂L/∂h_t‖ (log scale)", log_y=True),
+        key=f"{KEY}_rho_profiles")
+    first, last = profiles[round(rho, 2)][0], profiles[round(rho, 2)][-1]
+    ratio = first / last if last > 0 else float("nan")
+    st.caption(f"With ρ = {rho:.2f}, the gradient reaching t = 0 is {ratio:.2g}× the one at the last step "
+               f"({np.log10(ratio) if ratio > 0 else float('nan'):+.1f} orders of magnitude).")

@@ -1,0 +1,118 @@
+"""Inside the RNN: tensor shapes, and the gates of LSTM and GRU step by step."""
+import numpy as np
+import streamlit as st
+import torch
+
+from rnnviz import figures_inside as fi
+from rnnviz import ui
+from rnnviz.inside import pca_2d
+from rnnviz.models import ModelConfig, RecurrentModel
+from rnnviz.shapes import cell_shapes, fused_shapes
+from rnnviz.trace import trace
+
+KEY = "inside_shapes"
+LETTERS = tuple("abcdefghijklmnopqrstuvwxyz ")
+COLOURS = {"input": "#9ecae1", "state": "#fdae6b", "output": "#a1d99b"}
+
+ui.lesson_header(
+    "Shapes and gates",
+    "Most RNN bugs are shape bugs. Pick the sizes and see the tensors that go in and out of `nn.RNN` "
+    "(the whole sequence at once) and `nn.RNNCell` (one step, you write the loop). Then open the cells and "
+    "watch the LSTM's and GRU's gates decide, step by step, what to keep and what to forget.",
+)
+
+st.header("Tensor shapes")
+c = st.columns(4)
+cell_type = c[0].radio("Cell", ["rnn", "lstm", "gru"], format_func=str.upper, horizontal=True, key=f"{KEY}_cell")
+seq_len = c[1].number_input("seq_len", 1, 512, 5, key=f"{KEY}_seq")
+batch = c[2].number_input("batch", 1, 512, 3, key=f"{KEY}_batch")
+input_size = c[3].number_input("input_size", 1, 512, 4, key=f"{KEY}_input")
+c = st.columns(4)
+hidden_size = c[0].number_input("hidden_size", 1, 512, 6, key=f"{KEY}_hidden")
+num_layers = c[1].number_input("num_layers", 1, 4, 1, key=f"{KEY}_layers")
+bidirectional = c[2].toggle("bidirectional", key=f"{KEY}_bi")
+batch_first = c[3].toggle("batch_first", key=f"{KEY}_bf")
+module = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell_type]
+rows = fused_shapes(cell_type, int(seq_len), int(batch), int(input_size), int(hidden_size), int(num_layers),
+                    batch_first, bidirectional)
+shapes = {r.tensor: r.shape for r in rows}
+st.code(
+    f"rnn = nn.{module}(input_size={input_size}, hidden_size={hidden_size}, num_layers={num_layers}"
+    f"{', bidirectional=True' if bidirectional else ''}{', batch_first=True' if batch_first else ''})\n"
+    f"output, {'(h_n, c_n)' if cell_type == 'lstm' else 'h_n'} = rnn(x{', (h_0, c_0)' if cell_type == 'lstm' else ', h_0'})"
+    f"   # x: {tuple(shapes['input x'])}", language="python")
+blocks = [("input x", shapes["input x"], COLOURS["input"]), ("h_0", shapes["h_n"], COLOURS["state"]),
+          ("output", shapes["output"], COLOURS["output"]), ("h_n", shapes["h_n"], COLOURS["state"])]
+if cell_type == "lstm":
+    blocks.append(("c_n", shapes["c_n"], COLOURS["state"]))
+ui.chart(fi.tensor_blocks(blocks, title=f"nn.{module}: the whole sequence in one call"), key=f"{KEY}_blocks")
+step_rows = cell_shapes(cell_type, int(batch), int(input_size), int(hidden_size))
+step_shapes = {r.tensor: r.shape for r in step_rows}
+step_blocks = [("x_t", step_shapes["x_t"], COLOURS["input"]), ("h_t", step_shapes["h_t"], COLOURS["state"])]
+if cell_type == "lstm":
+    step_blocks.append(("c_t", step_shapes["c_t"], COLOURS["state"]))
+ui.chart(fi.tensor_blocks(step_blocks, title=f"nn.{module}Cell: one step per call, {seq_len} calls for the sequence"),
+         key=f"{KEY}_cell_blocks")
+with st.expander("Every tensor and weight, with what each axis means"):
+    st.dataframe([{"module": r.module, "tensor": r.tensor, "shape": str(r.shape), "meaning": r.meaning}
+                  for r in rows + step_rows], hide_index=True)
+
+st.header("Cell anatomy")
+eq = st.columns(3)
+eq[0].markdown("**Vanilla RNN**")
+eq[0].latex(r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h)")
+eq[1].markdown("**LSTM**")
+eq[1].latex(r"""\begin{aligned} i_t &= \sigma(x_t W_{xi} + h_{t-1} W_{hi} + b_i)\\
+f_t &= \sigma(x_t W_{xf} + h_{t-1} W_{hf} + b_f)\\ o_t &= \sigma(x_t W_{xo} + h_{t-1} W_{ho} + b_o)\\
+g_t &= \tanh(x_t W_{xg} + h_{t-1} W_{hg} + b_g)\\ c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\
+h_t &= o_t \odot \tanh(c_t)\end{aligned}""")
+eq[2].markdown("**GRU** (PyTorch's form)")
+eq[2].latex(r"""\begin{aligned} r_t &= \sigma(x_t W_{xr} + h_{t-1} W_{hr} + b_r)\\
+z_t &= \sigma(x_t W_{xz} + h_{t-1} W_{hz} + b_z)\\
+n_t &= \tanh(x_t W_{xn} + b_{xn} + r_t \odot (h_{t-1} W_{hn} + b_{hn}))\\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}\end{aligned}""")
+
+basics = st.session_state.get("sequence_basics")
+choices = {"lstm": "a fresh LSTM", "gru": "a fresh GRU", "rnn": "a fresh vanilla RNN"}
+if basics is not None and basics.lesson.trainer.step_count:
+    choices = {"basics": f"the model you trained in Sequence basics ({basics.lesson.model.config.cell_type.upper()}, "
+                         f"{basics.lesson.trainer.step_count} epochs)"} | choices
+source = st.radio("Model", list(choices), format_func=choices.get, horizontal=True, key=f"{KEY}_source")
+if source == "basics":
+    model, vocab = basics.lesson.model, basics.lesson.task.vocab
+    default_text = basics.lesson.task.display_input
+else:
+    model = RecurrentModel(ModelConfig(input_size=len(LETTERS), output_size=len(LETTERS), cell_type=source,
+                                       hidden_size=8, seed=0))
+    vocab, default_text = LETTERS, "hello world"
+text = st.text_input("Input", default_text, max_chars=40, key=f"{KEY}_text_{source}")
+lookup = {ch: i for i, ch in enumerate(vocab)}
+skipped = sorted({ch for ch in text if ch not in lookup})
+if skipped:
+    st.warning("Skipped characters this model has no input for: " + ", ".join(f"“{c}”" for c in skipped))
+used = [ch for ch in text if ch in lookup]
+if not used:
+    st.info(f"Type some characters the model knows: {' '.join(v if v != ' ' else '␣' for v in vocab)}")
+    st.stop()
+tokens = torch.tensor([lookup[ch] for ch in used])
+tr = trace(model, tokens)
+layer = -1
+panels = {name: tr.gates[name][layer] for name in tr.gates}
+if tr.cell_states is not None:
+    panels["cell state c_t"] = tr.cell_states[layer]
+panels["h_t"] = tr.hidden_states[layer]
+ui.chart(fi.gate_panel(panels, used, title=f"Inside the {model.config.cell_type.upper()} while reading “{''.join(used)}”"),
+         key=f"{KEY}_gates")
+with torch.no_grad():
+    fast_logits, fast_state = model(tokens[None])
+logit_gap = float(np.abs(fast_logits[0].numpy() - tr.logits).max())
+state_gap = float(np.abs(fast_state[0][:, 0].numpy() - tr.final_state[0][:, 0].numpy()).max())
+st.success(f"From-scratch equations vs PyTorch's {model.config.implementation} module on this input: "
+           f"max |difference| {logit_gap:.1e} in the outputs and {state_gap:.1e} in the final hidden state.",
+           icon=":material/check:")
+
+st.subheader("The hidden state's path")
+projection = pca_2d(tr.hidden_states[layer])
+ui.chart(fi.pca_trajectory(projection.points, used, projection.explained,
+                           title="h_t projected onto its two main directions (PCA), step by step"),
+         key=f"{KEY}_pca")
