@@ -162,3 +162,26 @@ class ScratchCell(nn.Module):
 
     def forward(self, x: Tensor, state: tuple[Tensor, ...]) -> tuple[tuple[Tensor, ...], dict[str, Tensor]]:
         return cell_step(self.cell_type, x, state, self.explicit())
+
+
+# -- the classic PyTorch tutorial's RNN (added for the names lesson) ------------------------------
+
+TUTORIAL_CELL = "tutorial"
+TUTORIAL_PARAM_NAMES: tuple[str, ...] = ("W_xh", "W_hh", "b_h", "W_xq", "W_hq", "b_q")
+
+
+def tutorial_step(x: Tensor, h: Tensor, p: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    """One step of the "classifying names" tutorial's RNN; returns (h_t, o_t).
+
+    The tutorial concatenates input and previous hidden state and feeds the
+    concatenation to two linear layers, ``i2h`` and ``i2o``. Written with
+    row vectors and split weights (``[x, h] W = x W_x + h W_h``):
+
+        h_t = sigmoid(x_t W_xh + h_{t-1} W_hh + b_h)
+        o_t = x_t W_xq + h_{t-1} W_hq + b_q
+
+    so the output at step t reads the *previous* hidden state, not h_t.
+    """
+    h_new = torch.sigmoid(x @ p["W_xh"] + h @ p["W_hh"] + p["b_h"])
+    o = x @ p["W_xq"] + h @ p["W_hq"] + p["b_q"]
+    return h_new, o

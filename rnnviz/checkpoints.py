@@ -38,8 +38,9 @@ def save_checkpoint(model: RecurrentModel, path: Path, metadata: dict[str, Any])
     """Write ``path`` (.pt) and its manifest (.json) atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    metadata = {"saved_on": date.today().isoformat(), **metadata}
-    json.dumps(metadata)  # fail early if the metadata is not plain data
+    # A JSON round trip fails early on anything that is not plain data, and turns str
+    # subclasses (torch.__version__ is one) into plain str, which weights_only loading accepts.
+    metadata = json.loads(json.dumps({"saved_on": date.today().isoformat(), **metadata}))
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -101,6 +102,7 @@ def _atomic_write(path: Path, write) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -203,5 +203,5 @@ def tensor_blocks(tensors: list[tuple[str, tuple[int, ...], str]], *, title: str
         x_cursor += width + depth + 1.8
     fig.update_xaxes(visible=False, range=[-0.6, max(4.0, x_cursor - 1.0)])
     fig.update_yaxes(visible=False, range=[-1.6, top + 0.6], scaleanchor="x", scaleratio=1)
-    height_px = int(140 + 60 * (top + 2.2))
-    return _style(fig, title=title, height=min(520, max(260, height_px)), x_title="", y_title="")
+    height_px = int(120 + 45 * (top + 2.2))
+    return _style(fig, title=title, height=min(460, max(240, height_px)), x_title="", y_title="")

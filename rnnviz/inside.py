@@ -18,7 +18,7 @@ from torch import Tensor
 
 from rnnviz.cells import cell_step
 from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.train import StepRecord, TrainConfig, Trainer
+from rnnviz.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
 
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 MAX_DELAY = 100
@@ -37,7 +37,7 @@ class RememberFirstTask:
 
     delay: int = 10
     symbols: str = "ABCD"
-    distractors: str = "wxyz"
+    distractors: str = "stuvwxyz"
     query: str = "?"
 
     def validate(self) -> None:
@@ -210,21 +210,10 @@ class Race:
         return records
 
     def run_for(self, seconds: float, max_steps: int | None = None) -> int:
-        import time
-
-        deadline = time.perf_counter() + seconds
-        done = 0
-        while (max_steps is None or done < max_steps) and time.perf_counter() < deadline:
-            if self.step() is None:
-                break
-            done += 1
-        return done
+        return run_for(self.step, seconds, max_steps)
 
     def run_steps(self, steps: int) -> int:
-        done = 0
-        while done < steps and self.step() is not None:
-            done += 1
-        return done
+        return run_steps(self.step, steps)
 
 
 LSTM_FORGET_BIAS = 1.0
@@ -250,7 +239,7 @@ def build_model(task: RememberFirstTask, cell_type: str, hidden_size: int, seed:
 
 @dataclass(frozen=True)
 class RaceConfig:
-    delay: int = 10
+    delay: int = 15
     hidden_size: int = 32
     batch_size: int = 64
     seed: int = 0
@@ -263,6 +252,7 @@ class RaceConfig:
         return TrainConfig(self.optimizer, self.learning_rate, self.clip_threshold, history_limit=1000)
 
     def architecture(self) -> tuple:
+        """What needs fresh models; the optimizer settings apply from the next step."""
         return (self.delay, self.hidden_size, self.batch_size, self.seed, self.cell_types)
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnviz.cells import CELL_TYPES, ScratchCell, explicit_params
+from rnnviz.cells import CELL_TYPES, TUTORIAL_CELL, TUTORIAL_PARAM_NAMES, ScratchCell, explicit_params, tutorial_step
 
 IMPLEMENTATIONS = ("scratch", "cell", "fused")
 MAX_HIDDEN_SIZE = 1024
@@ -149,11 +151,29 @@ class RecurrentModel(nn.Module):
         return hidden @ W_hq + b_q
 
     # -- the forward pass -------------------------------------------------------
-    def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """tokens (batch, steps) → logits (batch, steps, classes) and the final state."""
+    def forward(
+        self, tokens: Tensor, state: State | None = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """tokens (batch, steps) → logits (batch, steps, classes) and the final state.
+
+        ``lengths`` (batch,) marks right-padded sequences: row b is real for its
+        first ``lengths[b]`` steps. The fused path then packs the batch
+        (nn.utils.rnn.pack_padded_sequence), the loops stop updating a row's
+        state after its last real step; either way the final state is each
+        row's state at its own last real step and the hidden state at padded
+        steps is zero (so the logits there are just the head's bias).
+        """
         x = self.encode_inputs(tokens)
         if state is None:
             state = self.initial_state(tokens.shape[0])
+        if lengths is not None:
+            lengths = check_lengths(lengths, tokens)
+            if self.config.implementation == "fused":
+                packed_out, final_state = self._packed(x, state, lengths)
+                hidden, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=tokens.shape[1])
+            else:
+                hidden, final_state = self._loop(x, state, lengths)
+            return self.output_logits(hidden), final_state
         if self.config.implementation == "fused":
             hidden, final = self.rnn(x, state if self.config.cell_type == "lstm" else state[0])
             final_state: State = tuple(final) if isinstance(final, tuple) else (final,)
@@ -161,20 +181,53 @@ class RecurrentModel(nn.Module):
             hidden, final_state = self._loop(x, state)
         return self.output_logits(hidden), final_state
 
-    def _loop(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+    def sequence_logits(
+        self, tokens: Tensor, lengths: Tensor | None = None, dropout: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """One score vector per sequence: the head applied to the top layer's h at each
+        row's last real step. (batch, steps) [+ lengths] → (batch, classes).
+
+        This is what a sequence classifier trains on; on the fused path it runs
+        packed sequences and never computes the head at the other steps.
+        ``dropout`` > 0 drops input features and final-state units, in training mode only,
+        drawing its masks from ``generator`` (a private one keeps runs repeatable).
+        """
+        if lengths is None:
+            lengths = torch.full((tokens.shape[0],), tokens.shape[1], dtype=torch.long)
+        lengths = check_lengths(lengths, tokens)
+        drop = dropout if self.training else 0.0
+        x = dropout_with(self.encode_inputs(tokens), drop, generator)
+        state = self.initial_state(tokens.shape[0])
+        if self.config.implementation == "fused":
+            _, final_state = self._packed(x, state, lengths)
+        else:
+            _, final_state = self._loop(x, state, lengths)
+        return self.output_logits(dropout_with(final_state[0][-1], drop, generator))
+
+    def _packed(self, x: Tensor, state: State, lengths: Tensor):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, final = self.rnn(packed, state if self.config.cell_type == "lstm" else state[0])
+        return out, (tuple(final) if isinstance(final, tuple) else (final,))
+
+    def _loop(self, x: Tensor, state: State, lengths: Tensor | None = None) -> tuple[Tensor, State]:
         """Step through time and layers in Python (nn.*Cell or scratch cells)."""
         per_layer = [tuple(s[layer] for s in state) for layer in range(self.config.num_layers)]
         top_hidden = []
         for t in range(x.shape[1]):
             inp = x[:, t]
+            active = None if lengths is None else (t < lengths)[:, None]
             for layer, cell in enumerate(self.cells):
                 if self.config.implementation == "scratch":
-                    per_layer[layer], _ = cell(inp, per_layer[layer])
+                    new_state, _ = cell(inp, per_layer[layer])
                 else:
                     out = cell(inp, per_layer[layer] if self.config.cell_type == "lstm" else per_layer[layer][0])
-                    per_layer[layer] = tuple(out) if isinstance(out, tuple) else (out,)
+                    new_state = tuple(out) if isinstance(out, tuple) else (out,)
+                if active is not None:  # padded rows keep the state of their last real step
+                    new_state = tuple(torch.where(active, new, old) for new, old in zip(new_state, per_layer[layer]))
+                per_layer[layer] = new_state
                 inp = per_layer[layer][0]
-            top_hidden.append(inp)
+            top_hidden.append(inp if active is None else inp * active)
         final_state = tuple(torch.stack([s[k] for s in per_layer]) for k in range(len(state)))
         return torch.stack(top_hidden, dim=1), final_state
 
@@ -185,3 +238,136 @@ def build_model(config: ModelConfig) -> RecurrentModel:
 
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# -- helpers for variable-length sequences (padded on the right) -------------------------------
+
+def check_lengths(lengths: Tensor, tokens: Tensor) -> Tensor:
+    """Validate ``lengths`` for a (batch, steps) batch; returns them as a CPU int64 tensor."""
+    lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
+    if lengths.ndim != 1 or lengths.shape[0] != tokens.shape[0]:
+        raise ValueError(f"lengths must have one entry per sequence ({tokens.shape[0]}), got shape {tuple(lengths.shape)}")
+    if lengths.numel() and (int(lengths.min()) < 1 or int(lengths.max()) > tokens.shape[1]):
+        raise ValueError(f"every length must be between 1 and the padded length {tokens.shape[1]}")
+    return lengths
+
+
+def dropout_with(x: Tensor, p: float, generator: torch.Generator | None = None) -> Tensor:
+    """Inverted dropout (as F.dropout in training mode) with masks from ``generator``."""
+    if p <= 0:
+        return x
+    if p >= 1:
+        return torch.zeros_like(x)
+    keep = torch.empty_like(x).bernoulli_(1 - p, generator=generator)
+    return x * keep / (1 - p)
+
+
+def last_step(values: Tensor, lengths: Tensor) -> Tensor:
+    """(batch, steps, ...) → (batch, ...): each row's value at its last real step ``lengths - 1``."""
+    lengths = torch.as_tensor(lengths, dtype=torch.long, device=values.device)
+    return values[torch.arange(values.shape[0], device=values.device), lengths - 1]
+
+
+# -- the classic PyTorch tutorial's RNN (names lesson) -----------------------------------------
+
+@dataclass(frozen=True)
+class TutorialConfig:
+    """The "classifying names" tutorial's RNN: one layer, concatenated input and hidden state."""
+
+    input_size: int
+    output_size: int
+    hidden_size: int = 128
+    embedding_dim: int | None = None  # None: one-hot input, as in the tutorial
+    seed: int = 0
+    cell_type: ClassVar[str] = TUTORIAL_CELL
+    implementation: ClassVar[str] = "scratch"
+    num_layers: ClassVar[int] = 1
+
+    def validate(self) -> None:
+        if not 1 <= self.hidden_size <= MAX_HIDDEN_SIZE:
+            raise ValueError(f"Hidden size must be between 1 and {MAX_HIDDEN_SIZE}, not {self.hidden_size}.")
+        if self.input_size < 1 or self.output_size < 1:
+            raise ValueError("The vocabulary and the set of classes must each have at least one entry.")
+        if self.embedding_dim is not None and not 1 <= self.embedding_dim <= MAX_HIDDEN_SIZE:
+            raise ValueError(f"Embedding size must be between 1 and {MAX_HIDDEN_SIZE}.")
+
+    @property
+    def layer_input_size(self) -> int:
+        return self.embedding_dim or self.input_size
+
+
+class TutorialRNN(nn.Module):
+    """The tutorial's ``RNN`` module (``i2h`` and ``i2o`` on ``cat(input, hidden)``), batched.
+
+    Its weights are the split matrices of :func:`rnnviz.cells.tutorial_step`;
+    ``i2h.weight.T`` is ``W_xh`` stacked on ``W_hh``. The output at step t is
+    computed from x_t and h_{t-1}, exactly as in the tutorial.
+    """
+
+    def __init__(self, config: TutorialConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        cfg = config
+        self.embedding = nn.Embedding(cfg.input_size, cfg.embedding_dim) if cfg.embedding_dim else None
+        n_in, hidden, classes = cfg.layer_input_size, cfg.hidden_size, cfg.output_size
+        shapes = {"W_xh": (n_in, hidden), "W_hh": (hidden, hidden), "b_h": (hidden,),
+                  "W_xq": (n_in, classes), "W_hq": (hidden, classes), "b_q": (classes,)}
+        for name in TUTORIAL_PARAM_NAMES:
+            self.register_parameter(name, nn.Parameter(torch.empty(shapes[name])))
+        self.reset_parameters(cfg.seed)
+
+    def reset_parameters(self, seed: int) -> None:
+        """nn.Linear's default on the concatenation: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+        gen = torch.Generator().manual_seed(int(seed))
+        bound = 1.0 / math.sqrt(self.config.layer_input_size + self.config.hidden_size)
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if name.startswith("embedding"):
+                    p.normal_(0.0, 1.0, generator=gen)
+                else:
+                    p.uniform_(-bound, bound, generator=gen)
+
+    def explicit(self) -> dict[str, Tensor]:
+        return {name: getattr(self, name) for name in TUTORIAL_PARAM_NAMES}
+
+    def encode_inputs(self, tokens: Tensor) -> Tensor:
+        if self.embedding is not None:
+            return self.embedding(tokens)
+        return F.one_hot(tokens, self.config.input_size).float()
+
+    def initial_state(self, batch_size: int) -> State:
+        return (torch.zeros(1, batch_size, self.config.hidden_size),)
+
+    def forward(
+        self, tokens: Tensor, state: State | None = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """tokens (batch, steps) → the output o_t at every step (batch, steps, classes), final state.
+
+        With ``lengths``, a row's state stops changing after its last real step.
+        """
+        x = self.encode_inputs(tokens)
+        h = (self.initial_state(tokens.shape[0]) if state is None else state)[0][0]
+        if lengths is not None:
+            lengths = check_lengths(lengths, tokens)
+        p = self.explicit()
+        outputs = []
+        for t in range(x.shape[1]):
+            h_new, o = tutorial_step(x[:, t], h, p)
+            outputs.append(o)
+            h = h_new if lengths is None else torch.where((t < lengths)[:, None], h_new, h)
+        return torch.stack(outputs, dim=1), (h[None],)
+
+    def sequence_logits(
+        self, tokens: Tensor, lengths: Tensor | None = None, dropout: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """The output at each row's last real step: (batch, classes).
+
+        (``dropout`` and ``generator`` are accepted for a common interface with
+        RecurrentModel and ignored: the tutorial's output reads the input directly.)
+        """
+        logits, _ = self(tokens, lengths=lengths)
+        if lengths is None:
+            return logits[:, -1]
+        return last_step(logits, lengths)

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnviz.cells import cell_step
-from rnnviz.models import RecurrentModel, State
+from rnnviz.cells import cell_step, tutorial_step
+from rnnviz.models import RecurrentModel, State, TutorialRNN
 
 IGNORE_INDEX = -100  # targets with this value are not scored (padding)
 
@@ -60,6 +60,8 @@ def trace(
     tokens = torch.as_tensor(tokens, dtype=torch.long)
     if tokens.ndim != 1 or tokens.numel() == 0:
         raise ValueError("trace needs a non-empty 1-D sequence of token indices")
+    if isinstance(model, TutorialRNN):
+        return _trace_tutorial(model, tokens, targets, state, loss_on)
     cfg = model.config
     with torch.enable_grad():
         x = model.encode_inputs(tokens[None])[0]  # (steps, input)
@@ -116,4 +118,49 @@ def trace(
         loss=loss,
         grad_hidden=grad_hidden,
         final_state=final_state,
+    )
+
+
+def _loss(logits: Tensor, targets, loss_on: str) -> Tensor:
+    targets = torch.as_tensor(targets, dtype=torch.long)
+    if loss_on == "last":
+        return F.cross_entropy(logits[-1:], targets.reshape(1))
+    return F.cross_entropy(logits, targets, ignore_index=IGNORE_INDEX)
+
+
+def _trace_tutorial(
+    model: TutorialRNN, tokens: Tensor, targets, state: State | None, loss_on: str
+) -> Trace:
+    """The tutorial RNN unrolled with :func:`rnnviz.cells.tutorial_step`.
+
+    ``logits[t]`` is the tutorial's output o_t, read from x_t and h_{t-1};
+    ``hidden_states[0, t]`` is h_t (sigmoid, so in 0..1).
+    """
+    with torch.enable_grad():
+        x = model.encode_inputs(tokens[None])[0]
+        h = (model.initial_state(1) if state is None else state)[0][0].detach()
+        p = model.explicit()
+        hidden, outputs = [], []
+        for t in range(tokens.numel()):
+            h, o = tutorial_step(x[t : t + 1], h, p)
+            hidden.append(h)
+            outputs.append(o)
+        logits = torch.cat(outputs)
+        loss = grad_hidden = None
+        if targets is not None:
+            loss_t = _loss(logits, targets, loss_on)
+            grads = torch.autograd.grad(loss_t, hidden, allow_unused=True)
+            grads = [torch.zeros_like(h_t) if g is None else g for g, h_t in zip(grads, hidden)]
+            grad_hidden = torch.cat(grads).numpy()[None]
+            loss = float(loss_t.detach())
+    return Trace(
+        tokens=tokens.numpy(),
+        hidden_states=torch.cat(hidden).detach().numpy()[None],
+        cell_states=None,
+        gates={},
+        logits=logits.detach().numpy(),
+        probs=torch.softmax(logits, dim=-1).detach().numpy(),
+        loss=loss,
+        grad_hidden=grad_hidden,
+        final_state=(h.detach()[None],),
     )

@@ -170,7 +170,7 @@ class Trainer:
             next_step = self.step_count + 1
             if not torch.isfinite(loss):
                 self.stop_reason = (
-                    f"The loss became {describe_non_finite(float(loss))} at step {next_step}, so training stopped. "
+                    f"The loss became {describe_non_finite(float(loss.detach()))} at step {next_step}, so training stopped. "
                     "The learning rate is probably too high for this model: lower it (or turn on "
                     "gradient clipping) and press Reset."
                 )
@@ -211,16 +211,26 @@ class Trainer:
 
     def run_for(self, seconds: float, max_steps: int | None = None) -> int:
         """Train until ``seconds`` of wall time pass (or ``max_steps``); returns steps done."""
-        deadline = time.perf_counter() + seconds
-        done = 0
-        while (max_steps is None or done < max_steps) and time.perf_counter() < deadline:
-            if self.step() is None:
-                break
-            done += 1
-        return done
+        return run_for(self.step, seconds, max_steps)
 
     def run_steps(self, steps: int) -> int:
-        done = 0
-        while done < steps and self.step() is not None:
-            done += 1
-        return done
+        return run_steps(self.step, steps)
+
+
+def run_for(step: Callable[[], object | None], seconds: float, max_steps: int | None = None) -> int:
+    """Call ``step`` until time runs out, ``max_steps`` are done, or it returns None (stopped)."""
+    deadline = time.perf_counter() + seconds
+    done = 0
+    while (max_steps is None or done < max_steps) and time.perf_counter() < deadline:
+        if step() is None:
+            break
+        done += 1
+    return done
+
+
+def run_steps(step: Callable[[], object | None], steps: int) -> int:
+    """Call ``step`` ``steps`` times, or until it returns None; returns how many ran."""
+    done = 0
+    while done < steps and step() is not None:
+        done += 1
+    return done

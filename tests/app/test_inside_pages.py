@@ -3,7 +3,7 @@ from tests.app.conftest import open_page
 
 
 def test_shapes_and_gates_page(app_env):
-    at = open_page("pages/inside_shapes_gates.py")
+    at = open_page("app_pages/inside_shapes_gates.py")
     assert not at.exception, at.exception
     at.radio(key="inside_shapes_cell").set_value("lstm").run()
     at.toggle(key="inside_shapes_bi").set_value(True).run()
@@ -18,16 +18,16 @@ def test_shapes_and_gates_page(app_env):
 
 
 def test_shapes_page_uses_the_model_trained_in_sequence_basics(app_env):
-    at = open_page("pages/sequence_basics.py")
+    at = open_page("app_pages/sequence_basics.py")
     at.button(key="sequence_basics_step").click().run()
-    at.switch_page("pages/inside_shapes_gates.py")
+    at.switch_page("app_pages/inside_shapes_gates.py")
     at.run()
     assert "basics" in at.radio(key="inside_shapes_source").options[0] or at.radio(key="inside_shapes_source").value == "basics"
     assert not at.exception
 
 
 def test_gradients_page_race_steps_and_records(app_env):
-    at = open_page("pages/inside_gradients.py")
+    at = open_page("app_pages/inside_gradients.py")
     at.slider(key="inside_gradients_delay").set_value(5).run()
     at.button(key="inside_gradients_step").click().run()
     at.button(key="inside_gradients_step").click().run()
@@ -40,7 +40,7 @@ def test_gradients_page_race_steps_and_records(app_env):
 
 
 def test_clipping_page_trains_both_runs(app_env):
-    at = open_page("pages/inside_clipping.py")
+    at = open_page("app_pages/inside_clipping.py")
     at.button(key="inside_clipping_train").click().run()
     for _ in range(3):
         at.run()

@@ -3,7 +3,7 @@ import pytest
 
 from tests.app.conftest import open_page
 
-PAGE = "pages/sequence_basics.py"
+PAGE = "app_pages/sequence_basics.py"
 
 
 def predicted_line(at) -> str:

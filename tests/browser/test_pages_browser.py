@@ -67,3 +67,23 @@ def test_bad_custom_input_shows_a_message(page, app_url):
     expect(page.get_by_text("must be the same length")).to_be_visible(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "sequence_basics_bad_input")
+
+
+def test_deep_link_on_a_fresh_server_gets_the_real_navigation(browser, tmp_path):
+    """The first visitor of a fresh server may arrive by a link to a lesson, not the home page.
+
+    Streamlit's legacy pages/ auto-discovery would then run the lesson file alone (no page config,
+    file names as navigation); the lessons live in app_pages/ so that cannot happen.
+    """
+    from tests.browser.harness import data_env, streamlit_server
+
+    with streamlit_server(data_env(tmp_path / "cache"), tmp_path / "log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        open_app(page, url + "/inside_clipping")
+        nav = page.locator("[data-testid=stSidebarNav]")
+        expect(nav.get_by_text("Inside the RNN")).to_be_visible(timeout=30_000)
+        expect(nav.get_by_text("Exploding gradients, clipping")).to_be_visible()
+        assert nav.get_by_text("inside clipping", exact=True).count() == 0
+        assert page.locator("[data-testid=stDialog]").count() == 0  # no "Page not found"
+        context.close()

@@ -19,7 +19,7 @@ TASK = RememberFirstTask(delay=6)
 @pytest.mark.parametrize("cell_type", ["rnn", "lstm", "gru"])
 def test_trace_grad_equals_autograd_through_the_fused_module_stepped(cell_type):
     """Transparent ∂L/∂h_t == autograd through nn.RNN/LSTM/GRU itself, run one step at a time."""
-    model = RecurrentModel(ModelConfig(input_size=9, output_size=4, cell_type=cell_type, hidden_size=5, seed=3))
+    model = RecurrentModel(ModelConfig(input_size=len(TASK.vocab), output_size=4, cell_type=cell_type, hidden_size=5, seed=3))
     tokens, target = TASK.batch(seed=5, batch_size=1)
     tr = trace(model, tokens[0], target, loss_on="last")
     x = model.encode_inputs(tokens)
@@ -38,7 +38,7 @@ def test_trace_grad_equals_autograd_through_the_fused_module_stepped(cell_type):
 @pytest.mark.parametrize("cell_type", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2])
 def test_batched_unroll_grads_equal_the_trace(cell_type, layers):
-    model = RecurrentModel(ModelConfig(input_size=9, output_size=4, cell_type=cell_type, implementation="cell",
+    model = RecurrentModel(ModelConfig(input_size=len(TASK.vocab), output_size=4, cell_type=cell_type, implementation="cell",
                                        hidden_size=6, num_layers=layers, seed=1))
     tokens, targets = TASK.batch(seed=2, batch_size=3)
     logits, hidden = unroll_batch(model, tokens)
@@ -53,12 +53,12 @@ def test_batched_unroll_grads_equal_the_trace(cell_type, layers):
 @pytest.mark.parametrize("cell_type", ["rnn", "lstm", "gru"])
 def test_trace_grad_matches_finite_differences(cell_type):
     """Nudge h_t by ε in float64 and watch the loss: (L(h+ε) − L(h−ε)) / 2ε ≈ the traced gradient."""
-    model = RecurrentModel(ModelConfig(input_size=9, output_size=4, cell_type=cell_type, hidden_size=3, seed=4))
+    model = RecurrentModel(ModelConfig(input_size=len(TASK.vocab), output_size=4, cell_type=cell_type, hidden_size=3, seed=4))
     tokens, target = TASK.batch(seed=9, batch_size=1)
     tr = trace(model, tokens[0], target, loss_on="last")
     params = {k: v.detach().double() for k, v in model.layer_params(0).items()}
     W_hq, b_q = (p.detach().double() for p in model.head_params())
-    x = F.one_hot(tokens[0], 9).double()
+    x = F.one_hot(tokens[0], len(TASK.vocab)).double()
 
     def loss_with_nudge(t_nudge, unit, eps):
         state = (torch.zeros(1, 3, dtype=torch.float64),) * (2 if cell_type == "lstm" else 1)
@@ -81,7 +81,7 @@ def test_spectral_radius_scaling_is_exact(rho):
     model = build_model(TASK, "rnn", hidden_size=16, seed=0, spectral_radius=rho)
     assert spectral_radius(model.cells[0].weight_hh) == pytest.approx(rho, rel=1e-5)
     assert np.abs(eigenvalues(model)).max() == pytest.approx(rho, rel=1e-5)
-    fused = RecurrentModel(ModelConfig(input_size=9, output_size=4, hidden_size=16, seed=0))
+    fused = RecurrentModel(ModelConfig(input_size=len(TASK.vocab), output_size=4, hidden_size=16, seed=0))
     scale_spectral_radius(fused, rho)
     assert spectral_radius(fused.layer_params(0)["W_hh"]) == pytest.approx(rho, rel=1e-5)
     with pytest.raises(ValueError):

@@ -58,18 +58,18 @@ with st.expander("Every tensor and weight, with what each axis means"):
                   for r in rows + step_rows], hide_index=True)
 
 st.header("Cell anatomy")
-eq = st.columns(3)
+eq = st.columns([1, 1.2, 1.4])
 eq[0].markdown("**Vanilla RNN**")
-eq[0].latex(r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h)")
+eq[0].latex(r"""\begin{aligned} a_t &= x_t W_{xh} + h_{t-1} W_{hh} + b_h\\ h_t &= \tanh(a_t)\end{aligned}""")
 eq[1].markdown("**LSTM**")
 eq[1].latex(r"""\begin{aligned} i_t &= \sigma(x_t W_{xi} + h_{t-1} W_{hi} + b_i)\\
 f_t &= \sigma(x_t W_{xf} + h_{t-1} W_{hf} + b_f)\\ o_t &= \sigma(x_t W_{xo} + h_{t-1} W_{ho} + b_o)\\
 g_t &= \tanh(x_t W_{xg} + h_{t-1} W_{hg} + b_g)\\ c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\
 h_t &= o_t \odot \tanh(c_t)\end{aligned}""")
-eq[2].markdown("**GRU** (PyTorch's form)")
+eq[2].markdown("**GRU** (PyTorch's form: the reset gate acts after $W_{hn}$)")
 eq[2].latex(r"""\begin{aligned} r_t &= \sigma(x_t W_{xr} + h_{t-1} W_{hr} + b_r)\\
 z_t &= \sigma(x_t W_{xz} + h_{t-1} W_{hz} + b_z)\\
-n_t &= \tanh(x_t W_{xn} + b_{xn} + r_t \odot (h_{t-1} W_{hn} + b_{hn}))\\
+n_t &= \tanh\big(x_t W_{xn} + b_{xn}\\ &\qquad + r_t \odot (h_{t-1} W_{hn} + b_{hn})\big)\\
 h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}\end{aligned}""")
 
 basics = st.session_state.get("sequence_basics")

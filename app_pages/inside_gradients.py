@@ -23,18 +23,26 @@ ui.lesson_header(
 )
 
 st.header("The race: remember the first symbol")
-task_help = (
-    "Each sequence starts with one of A, B, C, D, followed by k random distractors (w, x, y, z) and a '?'. "
-    "At the '?' the model must name the first symbol. Chance is 25%."
+task = RememberFirstTask()
+st.markdown(
+    f"Each sequence starts with one of {', '.join(task.symbols)}, followed by k random distractors "
+    f"({', '.join(task.distractors)}) and a '?'. At the '?' the model must name the first symbol. "
+    f"Chance is {1 / task.num_classes:.0%}. Try k = 5, then 15, then 40."
 )
-st.markdown(task_help)
-c1, c2, c3, c4 = st.columns(4)
-delay = c1.slider("Distractor steps k", 1, MAX_DELAY, 20, key=f"{KEY}_delay")
+c1, c2, c3 = st.columns(3)
+delay = c1.slider("Distractor steps k", 1, MAX_DELAY, 15, key=f"{KEY}_delay")
 hidden = c2.select_slider("Hidden size", [8, 16, 32, 64], value=32, key=f"{KEY}_hidden")
-learning_rate = c3.select_slider("Learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1], value=0.01, key=f"{KEY}_lr")
-clip = c4.select_slider("Clip threshold", ["off", 0.1, 1.0, 10.0], value=1.0, key=f"{KEY}_clip")
-config = RaceConfig(delay=delay, hidden_size=hidden, learning_rate=learning_rate,
-                    clip_threshold=None if clip == "off" else float(clip))
+seed = c3.number_input("Seed (same for all three)", 0, 10_000, 0, key=f"{KEY}_seed")
+c1, c2, c3 = st.columns(3)
+optimizer = c1.radio("Optimizer", ["adam", "sgd"], format_func=lambda o: {"adam": "Adam", "sgd": "SGD"}[o],
+                     horizontal=True, key=f"{KEY}_optimizer",
+                     help="Adam rescales each weight's gradient, which partly hides vanishing; SGD does not.")
+rates = [0.001, 0.003, 0.01, 0.03, 0.1] if optimizer == "adam" else [0.03, 0.1, 0.3, 1.0]
+learning_rate = c2.select_slider("Learning rate", rates, value=0.01 if optimizer == "adam" else 0.3,
+                                 key=f"{KEY}_lr_{optimizer}")
+clip = c3.select_slider("Clip threshold", ["off", 0.1, 1.0, 10.0], value=1.0, key=f"{KEY}_clip")
+config = RaceConfig(delay=delay, hidden_size=hidden, seed=int(seed), optimizer=optimizer,
+                    learning_rate=learning_rate, clip_threshold=None if clip == "off" else float(clip))
 
 state = ui.session(KEY, lambda: RaceLesson(config))
 lesson = state.lesson.apply(config)
@@ -45,7 +53,8 @@ if lesson is not state.lesson:
 example, answer = lesson.race.task.example(seed=1)
 st.caption(f"An example sequence: `{example}` → answer **{lesson.race.task.symbols[answer]}**. "
            "All three models see exactly the same minibatches, from the same seed. "
-           "The LSTM's forget-gate bias starts at 1, the usual choice.")
+           "The LSTM's forget-gate bias starts at 1, the usual choice. One run is one sample: "
+           "try a few seeds before drawing conclusions.")
 ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
 
 

@@ -17,15 +17,16 @@ st.caption(
 
 st.subheader("Lessons")
 LESSONS = [
-    ("Sequence basics", "pages/sequence_basics.py",
+    ("Sequence basics", "app_pages/sequence_basics.py",
      "Alphabet next letter, hello → ohlol, hello → elloh: a from-scratch RNN, nn.RNNCell, nn.RNN, "
      "embeddings, LSTM and GRU, trained in seconds."),
-    ("Names → nationality", None,
+    ("Names → nationality", "app_pages/names.py",
      "Which of 18 languages is a surname from? Type a name and watch the belief shift letter by letter."),
-    ("Character language model", None,
+    ("Character language model", "app_pages/charlm.py",
      "Learn lyrics or Shakespeare character by character; perplexity, clipping, and continuing a prefix."),
-    ("Inside the RNN", None,
-     "Shapes, gates and gradients through time: why vanilla RNNs forget and how LSTM, GRU and clipping help."),
+    ("Inside the RNN", "app_pages/inside_shapes_gates.py",
+     "Shapes, gates and gradients through time: why vanilla RNNs forget and how LSTM, GRU and clipping help. "
+     "Three pages: shapes and gates, gradients through time, exploding gradients and clipping."),
 ]
 for row_start in range(0, len(LESSONS), 2):
     for column, (title, page, blurb) in zip(st.columns(2), LESSONS[row_start : row_start + 2]):

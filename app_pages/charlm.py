@@ -1,0 +1,423 @@
+"""Lesson 3: a character-level language model (Dive into Deep Learning, ch. 8), trained live."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import streamlit as st
+
+from rnnviz import figures, ui
+from rnnviz.charlm import (
+    GENERATION_METHODS,
+    LYRICS_BOOK_CHARS,
+    MAX_GENERATE,
+    MAX_PREFIX_CHARS,
+    MODEL_PRESETS,
+    SAMPLING_SCHEMES,
+    CharLMConfig,
+    CharLMLesson,
+    CorpusText,
+    Generation,
+    GenerationConfig,
+    PretrainedLM,
+    check_prefix,
+    custom_corpus,
+    generate,
+    load_pretrained,
+    lyrics_corpus,
+    names_corpus,
+    pretrained_for,
+    shakespeare_corpus,
+)
+from rnnviz.checkpoints import CheckpointError
+from rnnviz.corpus import MAX_UPLOAD_BYTES
+from rnnviz.download import DatasetError, format_bytes
+from rnnviz.names import LANGUAGES
+
+KEY = "charlm"
+CORPORA = {
+    "lyrics": "Jay Chou lyrics (the book's corpus)",
+    "shakespeare": "Tiny Shakespeare",
+    "names": "Surnames of one language",
+    "custom": "Your own text (upload or paste)",
+}
+LYRICS_SIZES = [2_000, 5_000, 10_000, 20_000, 40_000, None]
+SHAKESPEARE_SIZES = [10_000, 100_000, 300_000, None]
+HIDDEN_SIZES = [16, 32, 64, 128, 256, 512]
+STEPS = [5, 10, 20, 35, 50, 100, 200]
+BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
+CLIP_THRESHOLDS = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
+TOP_K_SHOWN = 8  # candidates per generated character in the softmax views
+MAX_HEATMAP_STEPS = 40  # generated characters drawn in the candidates heatmap (wider gets unreadable)
+MAX_ANIMATED_CHARS = 80  # longer texts get a static hidden-state heatmap (frames grow quadratically)
+
+ui.lesson_header(
+    "Character language model",
+    "A language model predicts the next character from the ones before it. Trained on a corpus, it "
+    "assigns each text a probability; **perplexity** is the model's average uncertainty per character: "
+    "as many choices as a uniform guess among that many characters (the vocabulary size is chance, 1 is "
+    "perfect). Train on the lyrics, then type a prefix such as “分开” and let the model continue it.",
+    r"\text{perplexity} = \exp\Big(-\frac{1}{T}\sum_{t=1}^{T} \log P(x_t \mid x_{t-1}, \ldots, x_1)\Big),"
+    r"\qquad P(x_t \mid x_{<t}) = \mathrm{softmax}(h_{t-1} W_{hq} + b_q)",
+)
+
+
+# --- settings ----------------------------------------------------------------------------------------
+
+
+def size_label(n: int | None) -> str:
+    return "all" if n is None else f"{n:,}"
+
+
+def read_corpus_request() -> tuple[str, Callable[[Callable | None], CorpusText]] | None:
+    """Sidebar corpus widgets → (key, loader), or None when the user has not given a text yet."""
+    sb = st.sidebar
+    sb.header("Corpus")
+    source = sb.radio("Corpus", list(CORPORA), format_func=CORPORA.get, key="charlm_sb_corpus",
+                      label_visibility="collapsed")
+    if source == "lyrics":
+        n = sb.select_slider("Characters of the lyrics", LYRICS_SIZES, value=LYRICS_BOOK_CHARS,
+                             format_func=size_label, key="charlm_sb_lyrics_chars",
+                             help="The book trains on the first 10,000 characters (1,027 distinct).")
+        return f"jaychou_lyrics:{n or 'all'}", lambda progress: lyrics_corpus(n, progress)
+    if source == "shakespeare":
+        n = sb.select_slider("Characters of Shakespeare", SHAKESPEARE_SIZES, value=None, format_func=size_label,
+                             key="charlm_sb_shakespeare_chars")
+        return f"tinyshakespeare:{n or 'all'}", lambda progress: shakespeare_corpus(n, progress)
+    if source == "names":
+        language = sb.selectbox("Language", LANGUAGES, index=LANGUAGES.index("English"), key="charlm_sb_language",
+                                help="The model learns the surnames of this language and invents new ones.")
+        return f"names:{language}", lambda progress: names_corpus(language)
+    uploaded = sb.file_uploader(f"Upload a UTF-8 .txt file (at most {format_bytes(MAX_UPLOAD_BYTES)})", type=["txt"],
+                                key="charlm_sb_upload", max_upload_size=20)
+    pasted = sb.text_area("…or paste text", key="charlm_sb_paste", height=150,
+                          placeholder="Paste a few thousand characters of any language.")
+    if uploaded is not None:
+        data = uploaded.getvalue()
+        return "upload", lambda progress: custom_corpus(data, uploaded.name)
+    if pasted and pasted.strip():
+        return "paste", lambda progress: custom_corpus(pasted, "pasted text")
+    return None
+
+
+def read_model_settings() -> dict:
+    sb = st.sidebar
+    sb.header("Model")
+    preset = sb.selectbox("Model", list(MODEL_PRESETS), format_func=lambda k: MODEL_PRESETS[k].label,
+                          index=list(MODEL_PRESETS).index("rnn"), key="charlm_sb_preset")
+    embedding = sb.radio("Input", ["one-hot", "embedding"], horizontal=True, key="charlm_sb_input",
+                         help="The book feeds one-hot vectors as wide as the vocabulary; an embedding is a "
+                              "learned, narrow vector per character.")
+    embedding_dim = None
+    if embedding == "embedding":
+        embedding_dim = sb.select_slider("Embedding size", [8, 16, 32, 64, 128], value=32, key="charlm_sb_embedding")
+    hidden = sb.select_slider("Hidden size", HIDDEN_SIZES, value=256, key="charlm_sb_hidden")
+    layers = sb.radio("Layers", [1, 2], horizontal=True, key="charlm_sb_layers")
+    sb.header("Minibatches")
+    sampling = sb.radio("Sampling", list(SAMPLING_SCHEMES), format_func=SAMPLING_SCHEMES.get, key="charlm_sb_sampling")
+    num_steps = sb.select_slider("Steps per row (num_steps)", STEPS, value=35, key="charlm_sb_steps")
+    batch_size = sb.select_slider("Batch size", BATCH_SIZES, value=32, key="charlm_sb_batch")
+    sb.header("Training")
+    optimizer = sb.radio("Optimizer", ["adam", "sgd"], format_func=str.capitalize, horizontal=True,
+                         key="charlm_sb_opt", help="The book's from-scratch chapter uses SGD with learning rate 100 "
+                                                "and clipping at 0.01; its concise chapter Adam 0.001.")
+    learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.001, key="charlm_sb_lr")
+    clip_on = sb.toggle("Clip the gradient norm", value=True, key="charlm_sb_clip_on")
+    clip = sb.select_slider("Clip threshold θ", CLIP_THRESHOLDS, value=0.01, key="charlm_sb_clip") if clip_on else None
+    seed = sb.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="charlm_sb_seed")
+    return dict(preset=preset, embedding_dim=embedding_dim, hidden_size=int(hidden), num_layers=int(layers),
+                sampling=sampling, num_steps=int(num_steps), batch_size=int(batch_size), optimizer=optimizer,
+                learning_rate=float(learning_rate), clip_threshold=clip, seed=int(seed))
+
+
+def load_corpus(key: str, loader, current: CorpusText | None) -> CorpusText:
+    """The corpus for ``key``: the session's copy if it is the same one, else loaded (maybe downloaded)."""
+    if current is not None and current.key == key:
+        return current
+    holder: dict = {}
+
+    def progress(done: int, total: int | None) -> None:
+        if "bar" not in holder:
+            holder["bar"] = st.progress(0.0, text="Downloading the corpus…")
+        fraction = done / total if total else 0.0
+        holder["bar"].progress(min(1.0, fraction),
+                               text=f"Downloading the corpus… {format_bytes(done)}"
+                                    + (f" of {format_bytes(total)}" if total else ""))
+
+    with st.spinner("Loading the corpus…"):
+        corpus = loader(progress)
+    if "bar" in holder:
+        holder["bar"].empty()
+    return corpus
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cached_pretrained(path: str, mtime: float) -> PretrainedLM:
+    return load_pretrained(Path(path))
+
+
+def pretrained_model(corpus_key: str) -> tuple[PretrainedLM | None, str | None]:
+    path = pretrained_for(corpus_key)
+    if path is None:
+        return None, None
+    try:
+        return cached_pretrained(str(path), path.stat().st_mtime), None
+    except CheckpointError as err:
+        return None, f"The pretrained checkpoint could not be loaded: {err}"
+
+
+# --- what the page shows ------------------------------------------------------------------------------
+
+
+def fmt_ppl(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+
+
+def show_corpus(lesson: CharLMLesson) -> None:
+    prepared = lesson.prepared
+    st.markdown(f"**{prepared.corpus.title}**")
+    cols = st.columns(4)
+    cols[0].metric("Characters", f"{prepared.n_chars:,}")
+    cols[1].metric("Vocabulary (distinct characters)", f"{lesson.vocab_size:,}",
+                   help="Chance perplexity: a uniform guess over the vocabulary.")
+    cols[2].metric("Training part (first 90%)", f"{len(prepared.train):,}")
+    cols[3].metric("Validation tail (last 10%)", f"{len(prepared.validation):,}",
+                   help="Never trained on: its perplexity shows whether the model generalises or memorises.")
+    with st.expander("Read the start of the text and its most frequent characters"):
+        st.code(prepared.corpus.text[:600], language=None, wrap_lines=True)
+        order = np.argsort(-np.asarray(lesson.vocab.counts), kind="stable")[:20]
+        st.caption("Most frequent: " + "  ".join(
+            f"{figures.display_char(lesson.vocab.index_to_char[i])} ×{lesson.vocab.counts[i]:,}" for i in order))
+
+
+def show_minibatches(lesson: CharLMLesson) -> None:
+    cfg = lesson.config
+    st.markdown(
+        f"Each minibatch is **{cfg.batch_size} rows × {cfg.num_steps} characters** (X), and the same characters "
+        f"shifted by one (Y, what the model must predict); an epoch has **{lesson.feeder.batches_per_epoch}** "
+        "minibatches. " + ("With sequential sampling, row r of the next minibatch continues row r of this one, so "
+                           "the final hidden state is reused (detached: gradients stop at the minibatch boundary)."
+                           if cfg.sampling == "sequential" else
+                           "With random sampling, rows are independent pieces of the text, so every minibatch "
+                           "starts from a zero hidden state."))
+    layout = lesson.layout()
+    ui.chart(figures.minibatch_layout_figure(
+        layout, len(lesson.prepared.train), scheme=cfg.sampling, num_steps=cfg.num_steps,
+        batch_size=cfg.batch_size), key=f"{KEY}_layout")
+    st.dataframe(lesson.minibatch_preview(n_batches=2, n_rows=3), hide_index=True)
+
+
+def render_live(state: ui.LiveSession) -> Callable[[CharLMLesson], None]:
+    def render(lesson: CharLMLesson) -> None:
+        lesson.update_monitors(force=not state.playing)
+        trainer = lesson.trainer
+        latest = lesson.latest
+        if trainer.step_count == 0:
+            st.markdown(f"### Untrained: validation perplexity {fmt_ppl(latest.validation_perplexity)} "
+                        f"(chance: {lesson.vocab_size:,})\nPress **Train**.")
+        else:
+            st.markdown(
+                f"### Training perplexity {fmt_ppl(lesson.train_perplexity())} · validation "
+                f"{fmt_ppl(latest.validation_perplexity if latest else math.nan)}\n"
+                f"step **{trainer.step_count:,}** · epoch **{lesson.feeder.epochs_done:.1f}** · "
+                f"**{lesson.chars_per_second:,.0f}** characters/s · {trainer.train_seconds:.1f} s of training"
+                + (f" · validation measured at step {latest.step:,}" if latest and latest.step != trainer.step_count
+                   else ""))
+        history = trainer.history
+        ui.chart(figures.perplexity_curve(
+            history.steps, history.metric("perplexity"), [e.step for e in lesson.evaluations],
+            [e.validation_perplexity for e in lesson.evaluations], vocab_size=lesson.vocab_size),
+            key=f"{KEY}_ppl")
+        ui.chart(figures.grad_norm_chart(history.steps, history.grad_norms_before_clip,
+                                         history.grad_norms_after_clip, threshold=trainer.config.clip_threshold),
+                 key=f"{KEY}_grad")
+        samples = lesson.samples
+        if samples is not None:
+            st.markdown(f"**Samples** (greedy, {len(samples.continuations[0][1])} characters) at step "
+                        f"{samples.step:,}, epoch {samples.epochs:.1f}:")
+            st.code("\n".join(f"{p} → {c if c.strip() else '␣' * len(c)}".replace("\n", "↵")
+                              for p, c in samples.continuations), language=None, wrap_lines=True)
+            st.caption("An untrained model repeats the most frequent character (␣ marks spaces); "
+                       "a memorising one recites the corpus.")
+    return render
+
+
+def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: PretrainedLM | None
+                             ) -> tuple[str, str, GenerationConfig]:
+    slug = corpus.key.replace(":", "_")
+    sources = ["live"] + (["pretrained"] if pretrained is not None else [])
+    labels = {"live": f"The model trained above (step {live_steps:,})"}
+    if pretrained is not None:
+        meta = pretrained.metadata
+        labels["pretrained"] = (f"Pretrained checkpoint (training perplexity {fmt_ppl(meta.get('train_perplexity'))}, "
+                                f"validation {fmt_ppl(meta.get('validation_perplexity'))})")
+    source = st.radio("Model", sources, format_func=labels.get, horizontal=True, key=f"{KEY}_source_{slug}",
+                      index=len(sources) - 1)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    prefix = c1.text_input("Prefix", corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
+                           key=f"{KEY}_prefix_{slug}")
+    num_chars = c2.number_input("Characters to generate", 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
+    seed = c3.number_input("Sampling seed", 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
+    c4, c5, c6 = st.columns([2, 1, 1])
+    method = c4.radio("Decoding", list(GENERATION_METHODS), format_func=GENERATION_METHODS.get, horizontal=True,
+                      key=f"{KEY}_method")
+    temperature = c5.select_slider("Temperature", [0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0], value=1.0,
+                                   key=f"{KEY}_temperature", disabled=method == "greedy",
+                                   help="Divides the scores before the softmax: below 1 sharpens, above 1 flattens.")
+    top_k = c6.number_input("k (top-k)", 1, 1000, 5, key=f"{KEY}_top_k", disabled=method != "top_k")
+    return source, prefix, GenerationConfig(int(num_chars), method, float(temperature), int(top_k), int(seed))
+
+
+def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
+    corpus = lesson.prepared.corpus
+    pretrained, problem = pretrained_model(corpus.key)
+    if problem:
+        st.warning(problem)
+    source, prefix, gen_config = read_generation_settings(corpus, lesson.trainer.step_count, pretrained)
+    if source == "pretrained" and pretrained is not None:
+        model, vocab = pretrained.model, pretrained.vocab
+        st.caption(f"{pretrained.title}; trained with `{pretrained.metadata.get('command', '?')}` on "
+                   f"{pretrained.metadata.get('date', '?')}.")
+    else:
+        model, vocab = lesson.model, lesson.vocab
+        if state.playing:
+            st.caption("Training is running: this continuation uses the weights of the last page refresh. "
+                       "Pause to see the newest model.")
+    check = check_prefix(prefix, vocab)
+    if check.message:
+        (st.error if not check.used else st.warning)(check.message, icon=":material/translate:")
+    if not check.used:
+        return
+    try:
+        result = generate(model, vocab, prefix, gen_config)
+    except ValueError as err:
+        st.error(str(err))
+        return
+    st.markdown(
+        f"<div style='font-size:1.35rem; line-height:1.7; padding:0.6rem 0.9rem; background:#f4f6fa; "
+        f"border-radius:0.5rem'><b>{escape(result.prefix)}</b><span style='color:#1f3b73'>"
+        f"{escape(result.continuation)}</span></div>", unsafe_allow_html=True)
+    st.caption("Bold: your prefix; blue: generated. ↵ marks a line break.")
+    tabs = st.tabs(["Softmax at each step", "Hidden states", "Colour the text by one unit"])
+    with tabs[0]:
+        show_softmax_views(result)
+    with tabs[1]:
+        show_hidden_views(result)
+    with tabs[2]:
+        show_unit_colouring(result)
+
+
+def escape(text: str) -> str:
+    import html
+
+    return html.escape(text).replace("\n", "↵")
+
+
+def step_labels(result: Generation) -> list[str]:
+    return figures.unique_labels(list(result.continuation))
+
+
+def show_softmax_views(result: Generation) -> None:
+    indices, sampled, _ = result.top_candidates(TOP_K_SHOWN)
+    ranks = result.chosen_rank()
+    labels = step_labels(result)
+    n = min(len(labels), MAX_HEATMAP_STEPS)
+    config = result.config
+    how = {"greedy": "greedy: the chosen character is always the most likely",
+           "temperature": f"sampled at temperature {config.temperature:g}",
+           "top_k": f"sampled from the top {config.top_k} at temperature {config.temperature:g}"}[config.method]
+    outside = int((ranks[:n] >= TOP_K_SHOWN).sum())
+    subtitle = f"{how} · colour: probability in the distribution sampled from · top {TOP_K_SHOWN} of " \
+               f"{len(result.vocab):,} characters" + (f" · first {n} of {len(labels)} steps" if n < len(labels) else "") \
+               + (f" · {outside} chosen outside the top {TOP_K_SHOWN}" if outside else "")
+    chars = [[result.vocab[i] for i in row] for row in indices]
+    ui.chart(figures.candidates_heatmap(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
+                                        title="Top candidates for each generated character"),
+             key=f"{KEY}_candidates")
+    shown, sampled_p, model_p = result.top_candidates(TOP_K_SHOWN, include_chosen=True)
+    positions = [int(np.flatnonzero(row == c)[0]) for row, c in zip(shown, result.chosen)]
+    ui.chart(figures.candidate_bars(labels, [[result.vocab[i] for i in row] for row in shown], sampled_p, model_p,
+                                    positions, show_model=config.method != "greedy",
+                                    title="The distribution each character was drawn from (press ▶)"),
+             key=f"{KEY}_cand_bars")
+
+
+def show_hidden_views(result: Generation) -> None:
+    hidden_size = result.hidden.shape[2]
+    n_units = st.slider("Units shown (those that vary most over this text)", 4, min(64, hidden_size),
+                        min(24, hidden_size), key=f"{KEY}_n_units")
+    units = result.most_active_units(n_units)
+    text = list(result.text)
+    animate = len(text) <= MAX_ANIMATED_CHARS
+    ui.chart(figures.unit_heatmap(
+        result.hidden[-1], text, units, animate=animate,
+        title=f"Hidden state h_t (top layer) over prefix + continuation: {n_units} of {hidden_size} units"),
+        key=f"{KEY}_hidden")
+    st.caption(f"The first {len(result.prefix)} columns are the prefix. "
+               + ("Press ▶ to replay the state filling in. " if animate else "")
+               + "Colour: −1 blue, 0 white, +1 red, the same in every frame.")
+
+
+def show_unit_colouring(result: Generation) -> None:
+    hidden_size = result.hidden.shape[2]
+    suggestions = [int(u) for u in result.most_active_units(6)]
+    unit = st.number_input(f"Hidden unit (0–{hidden_size - 1})", 0, hidden_size - 1, suggestions[0],
+                           key=f"{KEY}_unit")
+    st.caption("Units that vary most over this text: " + ", ".join(f"h[{u}]" for u in suggestions))
+    values = result.unit_activations(int(unit))
+    ui.chart(figures.text_activation_figure(
+        list(result.text), values, prefix_len=len(result.prefix), colorbar_title=f"h[{unit}]",
+        title=f"The text coloured by hidden unit h[{unit}] after reading each character"), key=f"{KEY}_unit_text")
+
+
+# --- the page ---------------------------------------------------------------------------------------------
+
+request = read_corpus_request()
+model_settings = read_model_settings()
+if request is None:
+    st.info("Upload a UTF-8 text file or paste some text in the sidebar to train on it.",
+            icon=":material/upload_file:")
+    st.stop()
+
+existing = st.session_state.get(KEY)
+current_corpus = existing.lesson.config.corpus if existing is not None else None
+corpus_key, loader = request
+try:
+    if corpus_key in ("upload", "paste"):
+        corpus = loader(None)  # the key is the text's checksum, known only after decoding
+        if current_corpus is not None and current_corpus.key == corpus.key:
+            corpus = current_corpus
+    else:
+        corpus = load_corpus(corpus_key, loader, current_corpus)
+except (DatasetError, ValueError) as err:
+    st.error(str(err), icon=":material/error:")
+    st.stop()
+
+config = CharLMConfig(corpus=corpus, **model_settings)
+try:
+    state = ui.session(KEY, lambda: CharLMLesson(config))
+    lesson = state.lesson.apply(config)
+except (DatasetError, ValueError) as err:
+    st.error(str(err), icon=":material/tune:")
+    st.stop()
+if lesson is not state.lesson:
+    state.lesson, state.playing = lesson, False
+    state.notice = "Those settings need a new model, so it was re-initialised."
+
+st.header("1 · The corpus")
+show_corpus(state.lesson)
+st.header("2 · Cutting the corpus into minibatches")
+show_minibatches(state.lesson)
+st.header("3 · Training")
+st.caption(f"{MODEL_PRESETS[state.lesson.config.preset].label}, hidden size {state.lesson.config.hidden_size}, "
+           f"{'one-hot' if state.lesson.config.embedding_dim is None else 'embedded'} input · "
+           "validation perplexity is measured about every second of training, samples every few seconds.")
+ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
+ui.live_training(state, render_live(state), key=KEY)
+st.header("4 · Continue a prefix")
+show_generation(state.lesson, state)

@@ -1,0 +1,357 @@
+"""Lesson 2: names → nationality. Which of 18 languages does a surname come from?"""
+import math
+
+import streamlit as st
+
+from rnnviz import figures, names, ui
+from rnnviz.checkpoints import CheckpointError
+from rnnviz.download import DatasetError, format_bytes
+from rnnviz.models import TutorialRNN
+from rnnviz.names_lesson import (
+    CELLS,
+    EXAMPLES,
+    MAX_TYPED_CHARS,
+    NamesConfig,
+    NamesData,
+    NamesLesson,
+    accuracy_figure,
+    checkpoint_bytes,
+    class_counts_figure,
+    find_pretrained,
+    load_names_checkpoint,
+    top_prediction,
+)
+
+KEY = "names"
+NAME_KEY = f"{KEY}_typed"
+HIDDEN_SIZES = [8, 16, 32, 64, 128, 256]
+EMBEDDING_SIZES = [4, 8, 16, 32, 64]
+BATCH_SIZES = [1, 8, 32, 64, 128, 256, 512]
+LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0]
+CLIP_THRESHOLDS = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0]
+ANSWERING = {"trained": "the model trained on this page", "pretrained": "the pretrained checkpoint"}
+
+ui.lesson_header(
+    "Names → nationality",
+    "Which of 18 languages does a surname come from? The RNN reads the name one letter at a time; only "
+    "its **last** hidden state $h_T$ is turned into a probability for each language. Type a name below "
+    "and watch the belief shift as letters arrive, then train your own model and see which languages it "
+    "learns first (and which it confuses).",
+    r"h_t = f(x_t, h_{t-1}), \quad \hat{y} = \mathrm{softmax}(h_T W_{hq} + b_q), \quad "
+    r"L = -\log \hat{y}_{\text{language}}",
+)
+
+
+# --- loading, once per session ------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Reading and cleaning the names…")
+def prepared_names(folder: str) -> NamesData:
+    """Shared by every session: the names, cleaned, split and encoded (read-only)."""
+    return NamesData.from_dataset(names.load_names(folder), source=folder)
+
+
+@st.cache_resource(show_spinner="Loading the pretrained model…")
+def shipped_pretrained():
+    return find_pretrained()
+
+
+def default_data() -> tuple[NamesData | None, str | None]:
+    """The names from $RNNVIZ_NAMES_DIR, the cache, or a download with a progress bar."""
+    bar = st.empty()
+
+    def progress(done: int, total: int | None) -> None:
+        text = f"Downloading the names archive: {format_bytes(done)}" + (f" of {format_bytes(total)}" if total else "")
+        bar.progress(min(1.0, done / total) if total else 0.0, text=text)
+
+    try:
+        folder = names.ensure_names_dir(progress=progress)
+        return prepared_names(str(folder)), None
+    except DatasetError as err:
+        return None, str(err)
+    finally:
+        bar.empty()
+
+
+def read_settings() -> NamesConfig:
+    sb = st.sidebar
+    sb.header("Model")
+    cell = sb.selectbox("Recurrent cell", list(CELLS), format_func=CELLS.get, index=list(CELLS).index("gru"),
+                        key="names_cell",
+                        help="The tutorial's RNN concatenates input and hidden state; its output reads h_{t-1}.")
+    one_hot = sb.radio("Characters enter as", ["embedding", "one-hot"], horizontal=True, key="names_input") == "one-hot"
+    embedding_dim = None if one_hot else sb.select_slider("Embedding size", EMBEDDING_SIZES, value=32,
+                                                          key="names_embedding")
+    hidden_size = sb.select_slider("Hidden size", HIDDEN_SIZES, value=128, key="names_hidden")
+    if cell == "tutorial":
+        sb.caption("The tutorial's RNN has one layer.")
+        num_layers = 1
+    else:
+        num_layers = sb.radio("Layers", [1, 2], horizontal=True, key="names_layers")
+    sb.header("Training")
+    batch_size = sb.select_slider("Batch size (names per step)", BATCH_SIZES, value=128, key="names_batch",
+                                  help="The tutorial trains on one name at a time (batch size 1).")
+    optimizer = sb.radio("Optimizer", ["adam", "sgd"], horizontal=True, key="names_optimizer")
+    learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.005, key="names_lr")
+    dropout = sb.slider("Dropout", 0.0, 0.6, 0.0, 0.1, key="names_dropout", disabled=one_hot,
+                        help="Randomly zero embedding features and final hidden units while training. Off for "
+                             "one-hot input, where it would erase whole letters.")
+    clip_on = sb.toggle("Clip the gradient norm", value=False, key="names_clip_on")
+    clip = sb.select_slider("Clip threshold", CLIP_THRESHOLDS, value=1.0, key="names_clip") if clip_on else None
+    seed = sb.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="names_seed")
+    return NamesConfig(
+        cell=cell, hidden_size=int(hidden_size), num_layers=int(num_layers), embedding_dim=embedding_dim,
+        batch_size=int(batch_size), seed=int(seed), optimizer=optimizer, learning_rate=float(learning_rate),
+        clip_threshold=clip, dropout=0.0 if one_hot else float(dropout),
+    )
+
+
+# --- try a name ---------------------------------------------------------------------------------------
+
+def percent(value) -> str:
+    """A manifest number as a percentage; "?" when an uploaded manifest lacks it or holds something else."""
+    return f"{value:.1%}" if isinstance(value, (int, float)) and math.isfinite(value) else "?"
+
+
+def set_name(name: str) -> None:
+    st.session_state[NAME_KEY] = name
+
+
+@st.fragment
+def try_a_name(state: ui.LiveSession) -> None:
+    lesson: NamesLesson = state.lesson
+    st.header("Try a name")
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        for in_data in (True, False):
+            st.markdown("In the data:" if in_data else "&emsp;Never seen:")
+            for i, example in enumerate(EXAMPLES):
+                if example.in_data == in_data:
+                    st.button(example.name, key=f"{KEY}_example_{i}", help=example.note, on_click=set_name,
+                              args=(example.name,))
+    typed = st.text_input("Type a surname: the prediction updates as you type", key=NAME_KEY,
+                          max_chars=MAX_TYPED_CHARS, live=True, placeholder="e.g. Dostoevsky")
+    prefer = "auto"
+    if lesson.pretrained is not None and lesson.step_count > 0:
+        prefer = st.radio("Answer with", list(ANSWERING), format_func=ANSWERING.get, horizontal=True,
+                          key=f"{KEY}_answering")
+    model, which = lesson.answering_model(prefer)
+    prediction = lesson.predict(typed, prefer)
+    if not prediction.ok:
+        st.info(prediction.message, icon=":material/keyboard:")
+        return
+    if which == "untrained":
+        st.warning("This model has not been trained yet, so its guesses are random. Press **Train** below.",
+                   icon=":material/warning:")
+    cleaned = prediction.cleaned
+    if prediction.transliterated:
+        st.markdown(f"unidecode transliterated “{prediction.raw.strip()}” → **“{cleaned.transliterated}”**")
+    if cleaned.dropped_chars:
+        st.warning("Skipped characters the model cannot read: " + ", ".join(f"“{c}”" for c in cleaned.dropped_chars)
+                   + ". It reads a–z, A–Z, space and  . , : ; - '", icon=":material/filter_alt:")
+    answered_by = {"pretrained": "the pretrained checkpoint", "trained": f"this page's model (step {lesson.step_count})",
+                   "untrained": "this page's untrained model"}[which]
+    st.markdown(f"**“{prediction.text}”**, read by {answered_by}:")
+    for column, (rank, (language, p)) in zip(st.columns(3), enumerate(prediction.top, start=1)):
+        column.metric(f"#{rank}", language, f"{p:.1%}", delta_color="off", delta_arrow="off", border=True)
+    chars = list(prediction.text)
+    trace = prediction.trace
+    ui.chart(figures.softmax_heatmap(
+        trace.probs, names.LANGUAGES, chars, title=f"P(language) after each letter of “{prediction.text}”",
+        class_title="language"), key=f"{KEY}_typed_softmax")
+    st.caption("Each column is the model's answer if the name ended after that letter (◇ marks its choice); "
+               "only the last column is what it was trained to say.")
+    sigmoid = isinstance(model, TutorialRNN)  # its h_t is a sigmoid, in 0..1
+    ui.chart(figures.hidden_state_heatmap(
+        trace.hidden_states[-1], chars, title=f"Hidden state h_t while reading “{prediction.text}”",
+        value_range=(0.0, 1.0) if sigmoid else (-1.0, 1.0), colorscale="Viridis" if sigmoid else "RdBu_r"),
+        key=f"{KEY}_typed_hidden")
+    st.caption("Press ▶ to watch h_t fill in, one letter at a time"
+               + (" (the tutorial RNN's h_t is a sigmoid: 0 to 1; its output reads h_{t-1}, so the last h_t "
+                  "is never used)." if sigmoid else " (−1 blue, 0 white, +1 red)."))
+
+
+# --- training ---------------------------------------------------------------------------------------------
+
+def render_live(state: ui.LiveSession, lesson: NamesLesson) -> None:
+    evaluation = lesson.evaluate_if_due(force=not state.playing)
+    data = lesson.data
+    cols = st.columns(5)
+    cols[0].metric("Steps", f"{lesson.step_count:,}", f"{lesson.batches.epochs_done:.1f} epochs", delta_color="off",
+                   delta_arrow="off")
+    cols[1].metric("Names / second", f"{lesson.names_per_second:,.0f}" if lesson.step_count else "–",
+                   f"{lesson.trainer.train_seconds:.1f} s of training", delta_color="off", delta_arrow="off")
+    if evaluation is not None:
+        cols[2].metric("Test accuracy", f"{evaluation.test.accuracy:.1%}",
+                       f"always {data.majority_language}: {data.majority_rate:.1%}", delta_color="off",
+                       delta_arrow="off")
+        cols[3].metric("Balanced accuracy", f"{evaluation.test.balanced_accuracy:.1%}",
+                       f"guessing: {1 / len(names.LANGUAGES):.1%}", delta_color="off", delta_arrow="off",
+                       help="The mean over the 18 languages of the share of that language's names got right: "
+                            "every language counts the same, however few names it has.")
+    typed = st.session_state.get(NAME_KEY, "")
+    guess = top_prediction(lesson.model, typed) if lesson.step_count else None
+    if guess:
+        cols[4].metric(f"“{typed.strip()[:18]}” now looks", guess[0], f"{guess[1]:.0%}", delta_color="off",
+                       delta_arrow="off")
+    ui.training_charts(lesson.trainer, key=KEY)
+    if lesson.trainer.clipped_count:
+        st.caption(f"Gradient clipped on {lesson.trainer.clipped_count} of {lesson.step_count} steps.")
+    left, right = st.columns([3, 2])
+    with left:
+        ui.chart(accuracy_figure(lesson.evaluations, data.majority_rate, data.majority_language),
+                 key=f"{KEY}_accuracy")
+    if evaluation is None:
+        return
+    with right:
+        ui.chart(figures.accuracy_bars(names.LANGUAGES, evaluation.test.per_language,
+                                       title=f"Accuracy per language (step {evaluation.step})",
+                                       category_title="language"), key=f"{KEY}_per_language")
+    ui.chart(figures.confusion_matrix_figure(evaluation.test.confusion, names.LANGUAGES,
+                                             title=f"Confusion matrix, rows normalised (step {evaluation.step})"),
+             key=f"{KEY}_confusion")
+    st.caption(f"Scored on the {data.n_test:,} held-out names (10%, the same for every model) every "
+               "½ s of training while it runs, and at every pause.")
+
+
+def show_training(state: ui.LiveSession) -> None:
+    st.header("Train your own")
+    lesson: NamesLesson = state.lesson
+    if not lesson.can_train:
+        st.info("Training needs the names data; see **The data** below.", icon=":material/dataset:")
+        return
+    cfg = lesson.config
+    layers = f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}"
+    inputs = "one-hot letters" if cfg.embedding_dim is None else f"a {cfg.embedding_dim}-d embedding"
+    st.markdown(f"**{CELLS[cfg.cell]}**, {layers} of {cfg.hidden_size} units on {inputs}; batches of "
+                f"{cfg.batch_size} names, padded and packed so each name stops at its own last letter.")
+    ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
+    ui.live_training(state, lambda lesson: render_live(state, lesson), key=KEY)
+
+
+# --- data and checkpoints ------------------------------------------------------------------------------------
+
+def show_data(state: ui.LiveSession) -> None:
+    st.header("The data")
+    lesson: NamesLesson = state.lesson
+    problem = state.results.get("data_problem")
+    if lesson.data is None:
+        st.warning(
+            f"The names data is not available: {problem or 'it could not be loaded.'}\n\n"
+            f"To get it: connect to the internet and press **Try the download again**, set the environment "
+            f"variable `{names.NAMES_DIR_ENV}` to a folder with the 18 `Language.txt` files, or download "
+            f"[data.zip]({names.NAMES_URL}) yourself and upload it here. The pretrained model answers typed names "
+            "meanwhile.", icon=":material/cloud_off:")
+        if st.button("Try the download again", key=f"{KEY}_retry", icon=":material/refresh:"):
+            data, problem = default_data()
+            state.results["data_problem"] = problem
+            if data is not None:
+                state.lesson, state.playing = lesson.with_data(data), False
+                st.rerun()
+            st.error(problem, icon=":material/error:")
+    else:
+        data = lesson.data
+        ds = data.dataset
+        st.markdown(
+            f"**{len(ds):,} surnames** in 18 languages from the PyTorch tutorial (source: `{data.source}`), "
+            f"transliterated to ASCII with unidecode and read as {len(names.NAME_ALPHABET)} characters "
+            f"(a–z, A–Z and  . , : ; - '). Split once, by language: **{data.n_train:,}** to train on and "
+            f"**{data.n_test:,}** held out (10% of every language).")
+        left, right = st.columns([3, 2])
+        with left:
+            ui.chart(class_counts_figure(data.split_counts()), key=f"{KEY}_counts")
+        with right:
+            st.markdown(
+                f"- The data is very imbalanced: always answering **{data.majority_language}** is right "
+                f"**{data.majority_rate:.0%}** of the time, so watch the **balanced accuracy** (every language "
+                f"counts the same; guessing gives {1 / 18:.1%}).\n"
+                f"- **{ds.duplicates_across_languages:,}** names appear under more than one language "
+                "(e.g. *Smith* is English, Scottish and Czech): no model can get all of those right.\n"
+                f"- **{ds.names_with_dropped_chars}** name(s) had characters outside the alphabet, which were "
+                f"dropped; {ds.empty_after_cleaning} became empty and were left out.")
+            if ds.dropped_examples:
+                st.dataframe([{"in the file": e.original, "read as": e.kept, "dropped": " ".join(e.dropped_chars)}
+                              for e in ds.dropped_examples], hide_index=True)
+    uploaded = st.file_uploader("Upload a zip with the 18 Language.txt files (e.g. the tutorial's data.zip)",
+                                type=["zip"], key=f"{KEY}_zip")
+    if uploaded is not None and state.results.get("zip_id") != uploaded.file_id:
+        state.results["zip_id"] = uploaded.file_id
+        try:
+            data = NamesData.from_dataset(names.load_names_from_zip(uploaded.getvalue()),
+                                          source=f"uploaded {uploaded.name}")
+        except DatasetError as err:
+            state.results["zip_problem"] = f"{uploaded.name} cannot be used: {err}"
+        else:
+            state.results["zip_problem"] = None
+            state.lesson, state.playing = state.lesson.with_data(data), False
+            state.notice = f"Now training on {uploaded.name}; the model was re-initialised."
+            st.rerun()
+    if uploaded is not None and state.results.get("zip_problem"):
+        st.error(state.results["zip_problem"], icon=":material/error:")
+
+
+def show_checkpoints(state: ui.LiveSession) -> None:
+    st.header("Pretrained model")
+    lesson: NamesLesson = state.lesson
+    if lesson.pretrained is not None:
+        meta = lesson.pretrained.metadata
+        cfg = lesson.pretrained.model.config
+        st.markdown(
+            f"**{meta.get('source_name', 'Shipped checkpoint')}**: {cfg.cell_type.upper()}, {cfg.num_layers} layer(s) "
+            f"of {cfg.hidden_size} units, {'one-hot' if cfg.embedding_dim is None else f'{cfg.embedding_dim}-d embedding'}; "
+            f"test accuracy **{percent(meta.get('test_accuracy'))}**, balanced "
+            f"**{percent(meta.get('balanced_accuracy'))}** on the same held-out names; trained "
+            f"{meta.get('date', meta.get('saved_on', '?'))}.")
+        if meta.get("training_command"):
+            st.code(meta["training_command"], language="bash", wrap_lines=True)
+    else:
+        st.info(state.results.get("pretrained_problem") or "No pretrained model is loaded.",
+                icon=":material/info:")
+    left, right = st.columns(2)
+    with left:
+        uploaded = st.file_uploader("Load another checkpoint (.pt) for this session", type=["pt"],
+                                    key=f"{KEY}_checkpoint")
+        if uploaded is not None and state.results.get("checkpoint_id") != uploaded.file_id:
+            state.results["checkpoint_id"] = uploaded.file_id
+            try:
+                checkpoint = load_names_checkpoint(uploaded.getvalue())
+            except CheckpointError as err:
+                state.results["checkpoint_problem"] = f"{uploaded.name} cannot be used: {err}"
+            else:
+                state.results["checkpoint_problem"] = None
+                checkpoint.metadata["source_name"] = f"Uploaded {uploaded.name}"
+                state.lesson.pretrained = checkpoint
+                st.rerun()
+        if uploaded is not None and state.results.get("checkpoint_problem"):
+            st.error(state.results["checkpoint_problem"], icon=":material/error:")
+    with right:
+        can_save = lesson.can_train and lesson.step_count > 0 and lesson.config.cell != "tutorial"
+        st.download_button(
+            "Download this page's model as a checkpoint", data=lambda: checkpoint_bytes(lesson),
+            file_name=f"names_{lesson.config.cell}_step{lesson.step_count}.pt", mime="application/octet-stream",
+            key=f"{KEY}_download", icon=":material/download:", disabled=not can_save or state.playing,
+            help="Train first (and pause). The tutorial RNN cannot be saved as a checkpoint.")
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+config = read_settings()
+try:
+    config.validate()
+except ValueError as err:
+    st.error(str(err), icon=":material/edit:")
+    st.stop()
+
+if KEY not in st.session_state:
+    initial_data, data_problem = default_data()
+    pretrained, pretrained_problem = shipped_pretrained()
+    ui.session(KEY, lambda: NamesLesson(config, initial_data, pretrained)).results.update(
+        data_problem=data_problem, pretrained_problem=pretrained_problem)
+state = ui.session(KEY, lambda: NamesLesson(config))
+lesson = state.lesson.apply(config)
+if lesson is not state.lesson:
+    state.lesson, state.playing = lesson, False
+    state.notice = "Those settings need a new model, so it was re-initialised."
+
+try_a_name(state)
+show_training(state)
+show_data(state)
+show_checkpoints(state)

@@ -1,0 +1,64 @@
+"""Browser: the Character language model page trains live, continues “分开” and draws Chinese in its charts."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_charlm(page, url: str) -> None:
+    # Through the app's own navigation, so app.py's page config (wide layout, thread cap) applies.
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp]")
+    page.get_by_role("link", name="Character language model").first.click()
+    expect(page.get_by_text(re.compile("Untrained: validation perplexity"))).to_be_visible(timeout=60_000)
+
+
+def assert_no_error_boxes(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stAlertContentError]").count() == 0
+
+
+def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
+    open_charlm(page, app_url)
+    # the pretrained checkpoint continues the prefix at once, in Chinese, in the page and in the charts
+    expect(page.locator("b", has_text="分开").first).to_be_visible(timeout=30_000)
+    candidates = page.locator(".js-plotly-plot", has_text="Top candidates for each generated character")
+    expect(candidates).to_be_visible(timeout=30_000)
+    cjk_cells = candidates.locator("text.textpoint, g.textpoint text, text").filter(has_text=re.compile("[\u4e00-\u9fff]"))
+    assert cjk_cells.count() >= 30
+    assert_no_error_boxes(page)
+    screenshot(page, "charlm_opened", full_height=5200)
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Training perplexity [\d,.]+ · validation"))).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_text(re.compile(r"step \d+ · epoch [\d.]+ · [\d,]+ characters/s"))).to_be_visible()
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("分开 → ").first).to_be_visible()  # the samples, as the book prints them
+    perplexity = page.locator(".js-plotly-plot", has_text="Perplexity: training vs. held-out text")
+    expect(perplexity).to_have_count(1, timeout=30_000)  # the live ticks' stale copies are gone
+    expect(perplexity).to_be_visible()
+    expect(perplexity.get_by_text(re.compile(r"chance = vocabulary size \(1,027\)"))).to_be_visible()
+    assert_no_error_boxes(page)
+    screenshot(page, "charlm_trained", full_height=5200)
+
+    # a prefix with characters the model never saw: named, left out, the rest continued
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    prefix = page.get_by_label("Prefix", exact=True).and_(page.locator("input"))
+    prefix.fill("分开Q")
+    prefix.press("Enter")
+    expect(page.get_by_text(re.compile("left out of the prefix: “Q”"))).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Colour the text by one unit").click()
+    expect(page.locator(".js-plotly-plot", has_text="The text coloured by hidden unit")).to_be_visible()
+    page.get_by_role("tab", name="Hidden states").click()
+    hidden = page.locator(".js-plotly-plot", has_text="Hidden state h_t (top layer)")
+    expect(hidden).to_be_visible()
+    expect(hidden.locator(".updatemenu-button")).to_have_count(2)  # ▶ replays the state filling in
+    assert_no_error_boxes(page)
+    screenshot(page, "charlm_inspect", full_height=5200)

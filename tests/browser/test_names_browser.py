@@ -1,0 +1,100 @@
+"""Browser: the Names → nationality page answers as the student types, trains live and draws its charts."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def assert_no_error_boxes(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stAlertContentError]").count() == 0
+
+
+def metric(page, label: str):
+    return page.locator("[data-testid=stMetric]").filter(has_text=label).first
+
+
+def open_names(page, app_url: str) -> None:
+    """Through the app's own navigation, as a student arrives from the home page."""
+    page.goto(app_url)
+    nav = page.locator("[data-testid=stSidebarNav]")
+    nav.get_by_text("Names → nationality").click()
+    expect(page.get_by_role("heading", name="Names → nationality")).to_be_visible(timeout=30_000)
+
+
+def wait_until_idle(page) -> None:
+    """Until Streamlit has finished the current run (stale elements are drawn faded)."""
+    page.wait_for_timeout(500)
+    expect(page.locator("[data-testid=stStatusWidget]")).to_have_count(0, timeout=30_000)
+
+
+def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
+    open_names(page, app_url)
+    box = page.get_by_label("Type a surname")
+    box.click()
+    # typed key by key, never pressing Enter: the prediction follows the typing
+    box.press_sequentially("Nakamura", delay=40)
+    expect(metric(page, "#1")).to_contain_text("Japanese", timeout=30_000)
+    expect(page.get_by_text("P(language) after each letter of “Nakamura”")).to_be_visible()
+    expect(page.get_by_text("Hidden state h_t while reading “Nakamura”")).to_be_visible()
+    # an example button replaces the name; a transliterated one says so
+    page.get_by_role("button", name="王小明").click()
+    expect(page.get_by_text("“Wang Xiao Ming”").first).to_be_visible(timeout=30_000)
+    box.fill("")
+    box.press_sequentially("Dostoevsky", delay=30)
+    expect(metric(page, "#1")).to_contain_text("Russian", timeout=30_000)
+    assert_no_error_boxes(page)
+    wait_until_idle(page)
+    screenshot(page, "names_typed", full_height=1600)
+
+    page.get_by_role("button", name="Train").click()
+    expect(metric(page, "Steps")).to_contain_text(re.compile(r"[1-9]"), timeout=30_000)
+    expect(metric(page, "Test accuracy")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(3000)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    steps = metric(page, "Steps").locator("[data-testid=stMetricValue]").inner_text()
+    expect(page.get_by_text(f"Confusion matrix, rows normalised (step {steps})")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Accuracy per language (step {steps})")).to_be_visible()
+    # typed-name charts, loss, gradient norms, accuracy, per language, confusion, class counts
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 8
+    assert_no_error_boxes(page)
+    screenshot(page, "names_trained", full_height=4200)
+
+
+def test_names_page_unreadable_input_gets_a_message(page, app_url):
+    open_names(page, app_url)
+    box = page.get_by_label("Type a surname")
+    box.fill("🙂🙂")
+    box.press("Enter")
+    expect(page.get_by_text("Nothing is left to read")).to_be_visible(timeout=30_000)
+    box.fill("   ")
+    box.press("Enter")
+    expect(page.get_by_text("Type a surname (letters")).to_be_visible(timeout=30_000)
+    assert_no_error_boxes(page)
+    wait_until_idle(page)
+    screenshot(page, "names_bad_input")
+
+
+def test_names_page_rejects_a_corrupt_checkpoint_and_a_bad_zip(page, app_url, tmp_path):
+    open_names(page, app_url)
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    page.locator("[data-testid=stFileUploader]").filter(has_text="Load another checkpoint").locator(
+        "input[type=file]").set_input_files(str(corrupt))
+    expect(page.get_by_text("corrupt.pt cannot be used")).to_be_visible(timeout=30_000)
+    bad_zip = tmp_path / "names.zip"
+    bad_zip.write_bytes(b"not a zip")
+    page.locator("[data-testid=stFileUploader]").filter(has_text="Upload a zip").locator(
+        "input[type=file]").set_input_files(str(bad_zip))
+    expect(page.get_by_text("names.zip cannot be used")).to_be_visible(timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    # the shipped model is still the one answering
+    expect(page.get_by_text("Shipped checkpoint")).to_be_visible()
+    wait_until_idle(page)
+    screenshot(page, "names_bad_uploads", full_height=5200)
