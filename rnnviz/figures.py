@@ -336,9 +336,10 @@ def grad_norm_chart(
             hovertemplate="step %{x} clipped<br>norm was %{y:.3g}<extra></extra>",
         ))
     fig.update_yaxes(type="log")
-    fig.update_layout(legend=_legend_on_top())
-    return _style(fig, title=title, subtitle=subtitle, height=440,
-                  x_title="training step", y_title=y_title)
+    # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
+    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
+    return _style(fig, title=title, subtitle=subtitle, height=470,
+                  x_title="training step", y_title=y_title, margin_bottom=110)
 
 
 # ---------------------------------------------------------------- hidden states

@@ -31,6 +31,16 @@ _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 
 
+def validate_sizes(input_size: int, output_size: int, hidden_size: int, embedding_dim: int | None) -> None:
+    """The size checks every model config shares; messages a student can act on."""
+    if not 1 <= hidden_size <= MAX_HIDDEN_SIZE:
+        raise ValueError(f"Hidden size must be between 1 and {MAX_HIDDEN_SIZE}, not {hidden_size}.")
+    if input_size < 1 or output_size < 1:
+        raise ValueError("The vocabulary and the set of classes must each have at least one entry.")
+    if embedding_dim is not None and not 1 <= embedding_dim <= MAX_HIDDEN_SIZE:
+        raise ValueError(f"Embedding size must be between 1 and {MAX_HIDDEN_SIZE}.")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     input_size: int  # vocabulary size (one-hot width, or embedding rows)
@@ -48,14 +58,9 @@ class ModelConfig:
             raise ValueError(f"Cell type must be one of {', '.join(CELL_TYPES)}, not {self.cell_type!r}.")
         if self.implementation not in IMPLEMENTATIONS:
             raise ValueError(f"Implementation must be one of {', '.join(IMPLEMENTATIONS)}.")
-        if not 1 <= self.hidden_size <= MAX_HIDDEN_SIZE:
-            raise ValueError(f"Hidden size must be between 1 and {MAX_HIDDEN_SIZE}, not {self.hidden_size}.")
         if not 1 <= self.num_layers <= MAX_LAYERS:
             raise ValueError(f"Number of layers must be between 1 and {MAX_LAYERS}, not {self.num_layers}.")
-        if self.input_size < 1 or self.output_size < 1:
-            raise ValueError("The vocabulary and the set of classes must each have at least one entry.")
-        if self.embedding_dim is not None and not 1 <= self.embedding_dim <= MAX_HIDDEN_SIZE:
-            raise ValueError(f"Embedding size must be between 1 and {MAX_HIDDEN_SIZE}.")
+        validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim)
 
     @property
     def layer_input_size(self) -> int:
@@ -284,12 +289,7 @@ class TutorialConfig:
     num_layers: ClassVar[int] = 1
 
     def validate(self) -> None:
-        if not 1 <= self.hidden_size <= MAX_HIDDEN_SIZE:
-            raise ValueError(f"Hidden size must be between 1 and {MAX_HIDDEN_SIZE}, not {self.hidden_size}.")
-        if self.input_size < 1 or self.output_size < 1:
-            raise ValueError("The vocabulary and the set of classes must each have at least one entry.")
-        if self.embedding_dim is not None and not 1 <= self.embedding_dim <= MAX_HIDDEN_SIZE:
-            raise ValueError(f"Embedding size must be between 1 and {MAX_HIDDEN_SIZE}.")
+        validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim)
 
     @property
     def layer_input_size(self) -> int:

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chars", type=int, default=10_000)
     parser.add_argument("--report-every", type=float, default=2.0, help="seconds of training between lines")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: the app's cap, $RNNVIZ_TORCH_THREADS or at most 2)")
+                        help="torch threads (default: the app's cap, $RNNVIZ_TORCH_THREADS, else 1)")
     args = parser.parse_args(argv)
     configure_torch()
     if args.threads:

@@ -101,7 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="training time for each contender")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: the app's cap, $RNNVIZ_TORCH_THREADS or at most 2)")
+                        help="torch threads (default: the app's cap, $RNNVIZ_TORCH_THREADS, else 1)")
     parser.add_argument("--tutorial-hidden", type=int, default=128)
     parser.add_argument("--tutorial-lr", type=float, default=0.005)
     parser.add_argument("--seed", type=int, default=0)
