@@ -16,10 +16,13 @@ ui.lesson_header(
     r"g \leftarrow \min\left(1, \frac{\theta}{\lVert g \rVert}\right) g",
 )
 c1, c2, c3, c4 = st.columns(4)
-rho = c1.slider("Spectral radius of W_hh at start", 0.5, 3.0, 1.8, 0.1, key=f"{KEY}_rho")
-learning_rate = c2.select_slider("Learning rate (SGD)", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0], value=1.0, key=f"{KEY}_lr")
-threshold = c3.select_slider("Clip threshold θ", [0.01, 0.1, 0.5, 1.0, 5.0, 25.0], value=1.0, key=f"{KEY}_clip")
-delay = c4.slider("Distractor steps k", 1, MAX_DELAY, 20, key=f"{KEY}_delay")
+defaults = ClipRaceConfig()
+rho = c1.slider("Spectral radius of W_hh at start", 0.5, 3.0, defaults.spectral_radius, 0.1, key=f"{KEY}_rho")
+learning_rate = c2.select_slider("Learning rate (SGD)", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
+                                 value=defaults.learning_rate, key=f"{KEY}_lr")
+threshold = c3.select_slider("Clip threshold θ", [0.01, 0.1, 0.5, 1.0, 5.0, 25.0],
+                             value=defaults.clip_threshold, key=f"{KEY}_clip")
+delay = c4.slider("Distractor steps k", 1, MAX_DELAY, defaults.delay, key=f"{KEY}_delay")
 config = ClipRaceConfig(delay=delay, spectral_radius=rho, learning_rate=learning_rate, clip_threshold=threshold)
 
 state = ui.session(KEY, lambda: RaceLesson(config))

@@ -269,13 +269,15 @@ def make_cell_race(config: RaceConfig) -> Race:
 
 @dataclass(frozen=True)
 class ClipRaceConfig:
-    delay: int = 20
+    # Defaults chosen by trying a few: with these, the clipped run learns the task in a few
+    # hundred steps while the unclipped one is thrown off by its first large updates and stays near chance.
+    delay: int = 10
     hidden_size: int = 32
     batch_size: int = 32
     seed: int = 0
-    spectral_radius: float = 1.8  # start with large recurrent weights, so gradients explode
+    spectral_radius: float = 1.5  # start with large recurrent weights, so gradients explode
     optimizer: str = "sgd"
-    learning_rate: float = 1.0
+    learning_rate: float = 0.3
     clip_threshold: float = 1.0
 
 

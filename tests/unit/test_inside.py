@@ -157,3 +157,14 @@ def test_pca_of_points_on_a_line_explains_everything():
     assert projection.explained[0] == pytest.approx(1.0)
     assert np.allclose(np.abs(projection.points[:, 0]), np.abs(np.arange(6) - 2.5) * np.sqrt(6))
     assert pca_2d(np.zeros((4, 3))).points.shape == (4, 2)
+
+
+def test_default_clipping_demo_shows_the_lesson():
+    """With the page's defaults, clipping is what makes training work (seeded, so deterministic)."""
+    race = make_clip_race(ClipRaceConfig())
+    race.run_steps(300)
+    clipped, free = race.entries
+    clipped_acc = np.mean(clipped.trainer.history.metric("accuracy")[-50:])
+    free_acc = np.mean(free.trainer.history.metric("accuracy")[-50:])
+    assert clipped_acc > 0.9 and free_acc < 0.6
+    assert max(free.trainer.history.grad_norms_before_clip) > 3 * ClipRaceConfig().clip_threshold
