@@ -1,4 +1,6 @@
 """AppTest helpers: run app.py headless and switch to a page."""
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -20,3 +22,16 @@ def open_page(page: str, timeout: float = 60) -> AppTest:
         at.switch_page(page)
         at.run()
     return at
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """The title text of every Plotly chart on the page.
+
+    Read from the parsed JSON: whether non-ASCII text is escaped in the raw spec depends on
+    whether orjson is installed.
+    """
+    titles = []
+    for chart in at.get("plotly_chart"):
+        title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles

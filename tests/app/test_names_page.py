@@ -1,7 +1,7 @@
 """AppTest: the Names → nationality page, as a student uses it."""
 import pytest
 
-from tests.app.conftest import open_page
+from tests.app.conftest import chart_titles, open_page
 
 PAGE = "app_pages/names.py"
 KEY = "names"
@@ -27,7 +27,7 @@ def test_typed_name_is_answered_at_once_by_the_pretrained_model(app_env):
     assert shown["#1"] == "Russian"
     assert {"#1", "#2", "#3"} <= shown.keys()
     assert any("read by the pretrained checkpoint" in m.value for m in at.markdown)
-    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    charts = chart_titles(at)
     assert any("after each letter of “Dostoevsky”" in spec for spec in charts)  # languages × letters
     assert any("Hidden state h_t while reading “Dostoevsky”" in spec for spec in charts)
 
@@ -78,7 +78,7 @@ def test_train_then_pause_shows_scores_per_language_and_the_confusion_matrix(app
     shown = metrics(at)
     assert shown["Test accuracy"] == f"{evaluation.test.accuracy:.1%}"
     assert "Balanced accuracy" in shown and "“Nakamura” now looks" in shown
-    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    specs = chart_titles(at)
     assert any("Accuracy per language (step" in spec for spec in specs)
     assert any("Confusion matrix" in spec for spec in specs)
     assert any("Accuracy on the held-out 10%" in spec for spec in specs)
