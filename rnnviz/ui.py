@@ -94,7 +94,7 @@ def live_training(
     None trains for the whole slice.
     """
 
-    @st.fragment(run_every=TICK_INTERVAL if state.playing else None)
+    @st.fragment(run_every=TICK_INTERVAL if state.playing else None, key=f"{key}_live")
     def live() -> None:
         trainer: Trainer = state.lesson.trainer
         waiting = False

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.browser
 
 def test_shapes_and_gates(page, app_url):
     open_app(page, app_url + "/inside_shapes_gates")
-    expect(page.get_by_text("nn.RNN: the whole sequence in one call")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("nn.RNN: the whole sequence in one call").first).to_be_visible(timeout=30_000)
     page.get_by_text("LSTM", exact=True).first.click()
     expect(page.get_by_text("(h_n, c_n)")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(re.compile("Inside the LSTM while reading"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile("Inside the LSTM while reading")).first).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"max \|difference\|"))).to_be_visible()
     gates = page.locator(".js-plotly-plot").filter(has_text="forget gate f")
     expect(gates.locator(".updatemenu-button")).to_have_count(2)
@@ -27,11 +27,11 @@ def test_shapes_and_gates(page, app_url):
 def test_gradients_race_trains_live(page, app_url):
     open_app(page, app_url + "/inside_gradients")
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text("vanilla RNN: ‖∂L/∂h_t‖")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("vanilla RNN: ‖∂L/∂h_t‖").first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(4000)
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(re.compile("Eigenvalues of W_hh"))).to_be_visible()
+    expect(page.get_by_text(re.compile("Eigenvalues of W_hh")).first).to_be_visible()
     assert page.locator(".js-plotly-plot").count() >= 7
     assert_no_error_boxes(page)
     screenshot(page, "inside_gradients", full_height=3200)
@@ -40,9 +40,9 @@ def test_gradients_race_trains_live(page, app_url):
 def test_clipping_side_by_side(page, app_url):
     open_app(page, app_url + "/inside_clipping")
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text(re.compile(r"steps clipped"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"steps clipped")).first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(3000)
     page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_text("Gradient norm: not clipped")).to_be_visible()
+    expect(page.get_by_text("Gradient norm: not clipped").first).to_be_visible()
     assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "inside_clipping", full_height=1800)

@@ -52,7 +52,7 @@ def test_sequence_basics_trains_live_and_animates(page, app_url):
     assert_no_error_boxes(page)
     screenshot(page, "sequence_basics_paused")
     page.get_by_role("tab", name="Softmax at each step").click()
-    expect(page.get_by_text("Softmax at each step while reading “hello”")).to_be_visible()
+    expect(page.get_by_text("Softmax at each step while reading “hello”").first).to_be_visible()
     page.get_by_role("tab", name="Tensor shapes").click()
     expect(page.get_by_text("one step, you write the loop")).to_be_visible()
     assert_no_error_boxes(page)
