@@ -121,7 +121,7 @@ def read_model_settings() -> dict:
     num_steps = sb.select_slider("Steps per row (num_steps)", STEPS, value=35, key="charlm_sb_steps")
     batch_size = sb.select_slider("Batch size", BATCH_SIZES, value=32, key="charlm_sb_batch")
     sb.header("Training")
-    optimizer = sb.radio("Optimizer", ["adam", "sgd"], format_func=str.capitalize, horizontal=True,
+    optimizer = sb.radio("Optimizer", list(ui.OPTIMIZER_LABELS), format_func=ui.OPTIMIZER_LABELS.get, horizontal=True,
                          key="charlm_sb_opt", help="The book's from-scratch chapter uses SGD with learning rate 100 "
                                                 "and clipping at 0.01; its concise chapter Adam 0.001.")
     learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.001, key="charlm_sb_lr")

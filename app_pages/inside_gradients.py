@@ -34,7 +34,7 @@ delay = c1.slider("Distractor steps k", 1, MAX_DELAY, 15, key=f"{KEY}_delay")
 hidden = c2.select_slider("Hidden size", [8, 16, 32, 64], value=32, key=f"{KEY}_hidden")
 seed = c3.number_input("Seed (same for all three)", 0, 10_000, 0, key=f"{KEY}_seed")
 c1, c2, c3 = st.columns(3)
-optimizer = c1.radio("Optimizer", ["adam", "sgd"], format_func=lambda o: {"adam": "Adam", "sgd": "SGD"}[o],
+optimizer = c1.radio("Optimizer", list(ui.OPTIMIZER_LABELS), format_func=ui.OPTIMIZER_LABELS.get,
                      horizontal=True, key=f"{KEY}_optimizer",
                      help="Adam rescales each weight's gradient, which partly hides vanishing; SGD does not.")
 rates = [0.001, 0.003, 0.01, 0.03, 0.1] if optimizer == "adam" else [0.03, 0.1, 0.3, 1.0]

@@ -90,7 +90,7 @@ def read_settings() -> NamesConfig:
     sb.header("Training")
     batch_size = sb.select_slider("Batch size (names per step)", BATCH_SIZES, value=128, key="names_batch",
                                   help="The tutorial trains on one name at a time (batch size 1).")
-    optimizer = sb.radio("Optimizer", ["adam", "sgd"], horizontal=True, key="names_optimizer")
+    optimizer = sb.radio("Optimizer", list(ui.OPTIMIZER_LABELS), format_func=ui.OPTIMIZER_LABELS.get, horizontal=True, key="names_optimizer")
     learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.005, key="names_lr")
     dropout = sb.slider("Dropout", 0.0, 0.6, 0.0, 0.1, key="names_dropout", disabled=one_hot,
                         help="Randomly zero embedding features and final hidden units while training. Off for "

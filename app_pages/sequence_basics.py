@@ -49,7 +49,8 @@ def read_settings() -> tuple[SequenceLessonConfig, str | None, int | None]:
     if MODEL_PRESETS[preset].embedding:
         embedding_dim = sb.slider("Embedding size", 1, 32, 8, key="sb_embedding")
     sb.header("Training")
-    optimizer = sb.radio("Optimizer", ["adam", "sgd"], format_func=str.capitalize, horizontal=True, key="sb_opt")
+    optimizer = sb.radio("Optimizer", list(ui.OPTIMIZER_LABELS), format_func=ui.OPTIMIZER_LABELS.get,
+                         horizontal=True, key="sb_opt")
     learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.1, key="sb_lr")
     clip_on = sb.toggle("Clip the gradient norm", value=False, key="sb_clip_on")
     clip = sb.select_slider("Clip threshold", CLIP_THRESHOLDS, value=1.0, key="sb_clip") if clip_on else None
@@ -124,7 +125,7 @@ def show_try_it(lesson: SequenceLesson) -> None:
     task = lesson.task
     default = "m" if task.key == "alphabet" else task.display_input[:3]
     typed = st.text_input("Type one character or a string; the model reads it from an empty state",
-                          default, max_chars=200, key=f"{KEY}_typed")
+                          default, max_chars=200, key=f"{KEY}_typed_{task.key}")
     if not typed.strip():
         st.info(f"Type something made of the task's characters: {' '.join(task.vocab)}")
         return
@@ -223,6 +224,9 @@ if lesson is not state.lesson:
 
 task = state.lesson.task
 st.markdown(f"**{task.title}.** {task.description}")
+if len(task.vocab) > 2 * config.hidden_size:
+    st.caption(f":material/lightbulb: {len(task.vocab)} characters through {config.hidden_size} hidden units is a "
+               "tight squeeze: some seeds never get every output right. Try a hidden size of 8 or more.")
 ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
 ui.live_training(state, render_live, key=KEY, steps_per_tick=speed)
 

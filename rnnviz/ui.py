@@ -14,6 +14,8 @@ TICK_SECONDS = 0.25  # training per fragment run: short, so the page and other s
 TICK_INTERVAL = "0.7s"  # pause between ticks, leaving room for the browser to draw
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
 
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # keys are rnnviz.train.OPTIMIZERS
+
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
