@@ -1,7 +1,10 @@
 """Train the small pretrained models shipped in ``checkpoints/``.
 
-    python -m rnnviz.pretrain names --cell gru --epochs 12 --out checkpoints/names_gru.pt
+    python -m rnnviz.pretrain names --cell gru --hidden-size 256 --embedding-dim 64 --dropout 0.4 \
+        --epochs 30 --final-lr-fraction 0.05 --threads 1 --out checkpoints/names_gru.pt
     python -m rnnviz.pretrain --help
+
+(each checkpoint's .json manifest holds the command that made it)
 
 Each task is one subcommand: an entry in :data:`SUBCOMMANDS` that adds its own
 arguments and runs its own function, so another lesson (e.g. ``charlm``) adds
