@@ -80,12 +80,10 @@ def render_race(lesson: RaceLesson) -> None:
         profiles, title="‖∂L/∂h_t‖ at the latest step: how much each timestep still hears of the loss",
         x_title="timestep t (0 = the symbol to remember, last = '?')", y_title="‖∂L/∂h_t‖ (log scale)",
         log_y=True, markers=True), key=f"{KEY}_profile")
-    columns = st.columns(len(entries))
-    for column, e in zip(columns, entries):
-        steps, norms = e.recorder.matrix()
-        with column:
-            ui.chart(fi.gradient_heatmap(steps, norms, title=f"{e.name}: ‖∂L/∂h_t‖",
-                                         x_title="timestep t (0 = symbol)"), key=f"{KEY}_heat_{e.name}")
+    ui.chart(fi.gradient_heatmaps(
+        {e.name: e.recorder.matrix() for e in entries},
+        title="‖∂L/∂h_t‖ for every training step (rows) and timestep (columns): dark = vanished",
+        x_title="timestep t (0 = symbol)"), key=f"{KEY}_heat")
     for e in entries:
         if e.trainer.stop_reason:
             st.error(f"{e.name}: {e.trainer.stop_reason}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -20,6 +21,11 @@ from rnnviz.figures import (
 
 SERIES_COLOURS = ["#1f77b4", "#e4572e", "#2a9d4b", "#9467bd", "#8c564b", "#f2a541"]
 LOG_FLOOR = 1e-12
+LOG_NORM_RANGE = (-8.0, 1.0)  # log10 of gradient norms shown in the heatmaps
+# Magma with its first stop nudged off near-black: Streamlit's Plotly renderer replaces the exact
+# "#000004" with a light theme colour, so vanished gradients would look bright instead of dark.
+MAGMA = [[k / (len(plotly.colors.sequential.Magma) - 1), c] for k, c in enumerate(plotly.colors.sequential.Magma)]
+MAGMA[0][1] = "#05030f"
 
 
 def _log_safe(values: np.ndarray) -> np.ndarray:
@@ -60,18 +66,29 @@ def metric_lines(
     return _style(fig, title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
 
 
-def gradient_heatmap(steps: Sequence[int], norms: np.ndarray, *, title: str, x_title: str) -> go.Figure:
-    """Training step (rows, newest at the top) × timestep (columns): log10 ‖∂L/∂h_t‖."""
-    if len(steps) == 0:
+def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, title: str,
+                      x_title: str) -> go.Figure:
+    """One panel per model, side by side on one colour scale: training step (rows) × timestep
+    (columns), coloured by log10 ‖∂L/∂h_t‖."""
+    if not any(len(steps) for steps, _ in panels.values()):
         return _empty_figure(title, "No training steps yet.", x_title=x_title, y_title="training step")
-    log_norms = np.log10(_log_safe(norms))
-    fig = go.Figure(go.Heatmap(
-        z=np.round(log_norms, 3), x=list(range(norms.shape[1])), y=list(steps), colorscale="Magma", zmin=-8, zmax=1,
-        colorbar=dict(title=dict(text="log₁₀ ‖∂L/∂hₜ‖"), tickvals=[-8, -6, -4, -2, 0], ticktext=[
-            "10⁻⁸", "10⁻⁶", "10⁻⁴", "10⁻²", "1"]),
-        hovertemplate="step %{y}, t=%{x}: log₁₀‖∂L/∂h‖ = %{z}<extra></extra>",
-    ))
-    return _style(fig, title=title, height=400, x_title=x_title, y_title="training step")
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=list(panels),
+                        horizontal_spacing=0.03)
+    for col, (name, (steps, norms)) in enumerate(panels.items(), start=1):
+        if not len(steps):
+            continue
+        fig.add_trace(go.Heatmap(
+            # Clamped into the colour range: a gradient that underflowed to 0 shows as the darkest colour.
+            z=np.round(np.clip(np.log10(_log_safe(norms)), LOG_NORM_RANGE[0], LOG_NORM_RANGE[1]), 3),
+            x=list(range(norms.shape[1])), y=list(steps),
+            colorscale=MAGMA, zmin=LOG_NORM_RANGE[0], zmax=LOG_NORM_RANGE[1], showscale=col == 1,
+            colorbar=dict(title=dict(text="‖∂L/∂hₜ‖"), tickvals=[-8, -6, -4, -2, 0],
+                          ticktext=["10⁻⁸", "10⁻⁶", "10⁻⁴", "10⁻²", "1"]),
+            hovertemplate=f"{name}<br>step %{{y}}, t=%{{x}}: log₁₀‖∂L/∂h‖ = %{{z}}<extra></extra>",
+        ), row=1, col=col)
+        fig.update_xaxes(title_text=x_title, row=1, col=col)
+    fig.update_yaxes(title_text="training step", row=1, col=1)
+    return _style(fig, title=title, height=430, x_title=x_title, y_title="training step")
 
 
 def eigenvalue_figure(eigenvalues: np.ndarray, *, title: str) -> go.Figure:
