@@ -11,6 +11,7 @@ and ``head_params`` exposes the output layer as (W_hq, b_q).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -235,6 +236,15 @@ class RecurrentModel(nn.Module):
             top_hidden.append(inp if active is None else inp * active)
         final_state = tuple(torch.stack([s[k] for s in per_layer]) for k in range(len(state)))
         return torch.stack(top_hidden, dim=1), final_state
+
+
+def weights_lock(model: nn.Module) -> threading.RLock:
+    """The lock that guards ``model``'s weights: the Trainer holds it while it updates them, and
+    the tracer while it reads them through autograd (a page may do both from two fragments).
+
+    Kept on the model object itself, not in module state; dict.setdefault makes creating it atomic.
+    """
+    return model.__dict__.setdefault("_weights_lock", threading.RLock())
 
 
 def build_model(config: ModelConfig) -> RecurrentModel:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnviz.cells import cell_step, tutorial_step
-from rnnviz.models import RecurrentModel, State, TutorialRNN
+from rnnviz.models import RecurrentModel, State, TutorialRNN, weights_lock
 
 IGNORE_INDEX = -100  # targets with this value are not scored (padding)
 
@@ -60,8 +60,15 @@ def trace(
     tokens = torch.as_tensor(tokens, dtype=torch.long)
     if tokens.ndim != 1 or tokens.numel() == 0:
         raise ValueError("trace needs a non-empty 1-D sequence of token indices")
-    if isinstance(model, TutorialRNN):
-        return _trace_tutorial(model, tokens, targets, state, loss_on)
+    with weights_lock(model):  # never read the weights halfway through an optimizer step
+        if isinstance(model, TutorialRNN):
+            return _trace_tutorial(model, tokens, targets, state, loss_on)
+        return _trace_recurrent(model, tokens, targets, state, loss_on)
+
+
+def _trace_recurrent(
+    model: RecurrentModel, tokens: Tensor, targets, state: State | None, loss_on: str
+) -> Trace:
     cfg = model.config
     with torch.enable_grad():
         x = model.encode_inputs(tokens[None])[0]  # (steps, input)

@@ -8,7 +8,6 @@ instead of letting NaN spread through the weights.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnviz.models import weights_lock
 from rnnviz.trace import IGNORE_INDEX
 
 OPTIMIZERS = ("adam", "sgd")
@@ -139,8 +139,8 @@ class Trainer:
         self.clipped_count = 0
         self.train_seconds = 0.0
         self.stop_reason: str | None = None
-        # A fragment tick and a button press of the same session must not step at once.
-        self._lock = threading.RLock()
+        # Held while stepping: a fragment tick, a button press and a tracer must not overlap.
+        self._lock = weights_lock(model)
 
     @property
     def stopped(self) -> bool:

@@ -146,3 +146,32 @@ def test_training_slots_let_sessions_take_turns():
     release.set()
     holder.join()
     assert slots.run(lambda: "second", wait=0.05) == (True, "second")
+
+
+def test_tracing_while_another_thread_trains_is_safe():
+    """A page traces a typed input in one fragment while another fragment trains the same model."""
+    import threading
+
+    from rnnviz.trace import trace
+
+    task = builtin_tasks()["alphabet"]
+    inputs, targets = task.tensors()
+    model = RecurrentModel(ModelConfig(input_size=26, output_size=26, cell_type="gru", hidden_size=32, seed=0))
+    trainer = Trainer(model, TrainConfig(learning_rate=0.01), next_batch=lambda: (inputs, targets))
+    errors = []
+
+    def train():
+        try:
+            trainer.run_for(1.5)
+        except Exception as err:  # pragma: no cover - the failure we guard against
+            errors.append(err)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    traced = 0
+    while worker.is_alive():
+        tr = trace(model, task.encode("abcdefghij"), task.encode("bcdefghijk"))
+        assert torch.isfinite(torch.from_numpy(tr.grad_hidden)).all()
+        traced += 1
+    worker.join()
+    assert not errors and traced > 5 and trainer.step_count > 5
