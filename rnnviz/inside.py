@@ -8,6 +8,7 @@ equations say. The fast path computes the same numbers (tests hold them equal).
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -163,6 +164,7 @@ class Race:
         self.step_count = 0
         self.train_seconds = 0.0
         self._batch: tuple[Tensor, Tensor] | None = None
+        self.lock = threading.RLock()  # one race step (all its models) at a time, as Trainer.lock
         self.entries = []
         for name, (model, train_config) in runners.items():
             recorder = GradientRecorder()
@@ -196,6 +198,10 @@ class Race:
             entry.trainer.update_config(config)
 
     def step(self) -> dict[str, StepRecord | None] | None:
+        with self.lock:
+            return self._step()
+
+    def _step(self) -> dict[str, StepRecord | None] | None:
         if self.stopped:
             return None
         self._batch = self.batch_for_step(self.step_count + 1)

@@ -146,6 +146,11 @@ class Trainer:
     def stopped(self) -> bool:
         return self.stop_reason is not None
 
+    @property
+    def lock(self):
+        """Hold it to read the model and history as of one moment (no step runs meanwhile)."""
+        return self._lock
+
     def update_config(self, config: TrainConfig) -> None:
         """Apply new optimizer settings from the next step on; the model is kept."""
         config.validate()

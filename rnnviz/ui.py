@@ -99,6 +99,12 @@ def live_training(
     @st.fragment(run_every=TICK_INTERVAL if state.playing else None, key=f"{key}_live")
     def live() -> None:
         trainer: Trainer = state.lesson.trainer
+        # Train and draw as one unit: a page run that starts meanwhile (Pause, typing) waits for
+        # the slice to end, so the counters and the charts it draws describe the same step.
+        with trainer.lock:
+            tick(trainer)
+
+    def tick(trainer: Trainer) -> None:
         waiting = False
         if state.playing:
             ran, _ = training_slots().run(lambda: trainer.run_for(TICK_SECONDS, max_steps=steps_per_tick),
