@@ -19,7 +19,7 @@ def test_shapes_and_gates(page, app_url):
     expect(page.get_by_text(re.compile(r"max \|difference\|"))).to_be_visible()
     gates = page.locator(".js-plotly-plot").filter(has_text="forget gate f")
     expect(gates.locator(".updatemenu-button")).to_have_count(2)
-    assert page.locator(".katex").count() >= 3  # the three cells' equations
+    expect(page.locator(".katex").nth(2)).to_be_attached(timeout=30_000)  # the three cells' equations
     assert_no_error_boxes(page)
     screenshot(page, "inside_shapes_gates", full_height=3200)
 
@@ -32,7 +32,7 @@ def test_gradients_race_trains_live(page, app_url):
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile("Eigenvalues of W_hh")).first).to_be_visible()
-    assert page.locator(".js-plotly-plot").count() >= 6  # race, loss, profiles, heatmaps, eigenvalues, radii
+    expect(page.locator(".js-plotly-plot").nth(5)).to_be_attached(timeout=30_000)  # race, loss, profiles, heatmaps, eigenvalues, radii
     assert_no_error_boxes(page)
     screenshot(page, "inside_gradients", full_height=3200)
 

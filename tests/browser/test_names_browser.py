@@ -68,7 +68,7 @@ def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
     expect(page.get_by_text(f"Confusion matrix, rows normalised (step {steps})").first).to_be_visible()
     expect(page.get_by_text(f"Accuracy per language (step {steps})").first).to_be_visible()
     # typed-name charts, loss, gradient norms, accuracy, per language, confusion, class counts
-    assert page.locator(".js-plotly-plot .main-svg").count() >= 8
+    expect(page.locator(".js-plotly-plot .main-svg").nth(7)).to_be_attached(timeout=30_000)
     assert_no_error_boxes(page)
     screenshot(page, "names_trained", full_height=4200)
 

@@ -24,7 +24,7 @@ def test_home_page(page, app_url):
     open_app(page, app_url)
     expect(page.get_by_text("watch recurrent networks learn")).to_be_visible()
     expect(page.get_by_text("Open Sequence basics")).to_be_visible()
-    assert page.locator(".katex").count() >= 1  # the recurrence is typeset
+    expect(page.locator(".katex").first).to_be_visible(timeout=30_000)  # the recurrence is typeset
     assert_no_error_boxes(page)
     screenshot(page, "home")
 
@@ -42,7 +42,7 @@ def test_sequence_basics_trains_live_and_animates(page, app_url):
     page.wait_for_timeout(1500)
     # loss, gradient norms, hidden state (+ softmax views in other tabs): drawn by plotly
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-    assert page.locator(".js-plotly-plot .main-svg").count() >= 3
+    expect(page.locator(".js-plotly-plot .main-svg").nth(2)).to_be_attached(timeout=30_000)
     # the hidden-state animation has play/pause controls and a timestep slider
     hidden_chart = page.locator(".js-plotly-plot").nth(2)
     expect(hidden_chart.locator(".updatemenu-button")).to_have_count(2)
