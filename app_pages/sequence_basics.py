@@ -11,6 +11,7 @@ from rnnviz.sequence_lesson import (
 )
 from rnnviz.shapes import cell_shapes, fused_shapes
 from rnnviz.tasks import SPLIT_MODES, builtin_tasks, validate_custom_pair
+from rnnviz.trace import Trace
 
 KEY = "sequence_basics"
 TASK_TITLES = {key: task.title for key, task in builtin_tasks().items()} | {"custom": "Your own pair of strings"}
@@ -84,8 +85,7 @@ def render_live(lesson: SequenceLesson) -> None:
         st.caption(f"Gradient clipped on {trainer.clipped_count} of {trainer.step_count} steps.")
 
 
-def show_hidden_states(lesson: SequenceLesson) -> None:
-    tr = lesson.trace_display()
+def show_hidden_states(lesson: SequenceLesson, tr: Trace) -> None:
     chars = list(lesson.task.display_input)
     for layer in range(lesson.model.config.num_layers):
         ui.chart(figures.hidden_state_heatmap(
@@ -108,8 +108,7 @@ def show_hidden_states(lesson: SequenceLesson) -> None:
                "Colour means the same value in every frame (−1 blue, 0 white, +1 red).")
 
 
-def show_softmax(lesson: SequenceLesson) -> None:
-    tr = lesson.trace_display()
+def show_softmax(lesson: SequenceLesson, tr: Trace) -> None:
     task = lesson.task
     chars, targets = list(task.display_input), task.encode(task.display_target)
     st.markdown(f"Loss on this sequence: **{tr.loss:.4f}**. □ marks the target, ◇ the model's choice.")
@@ -233,11 +232,12 @@ ui.live_training(state, render_live, key=KEY, steps_per_tick=speed)
 st.header("Inside the model")
 if state.playing:
     st.caption("These views show the model as it was when this page last refreshed; press **Pause** to update them.")
+display_trace = state.lesson.trace_display()  # one unroll, read by both tabs below
 tabs = st.tabs(["Hidden states", "Softmax at each step", "Try it", "Tensor shapes", "Generalisation"])
 with tabs[0]:
-    show_hidden_states(state.lesson)
+    show_hidden_states(state.lesson, display_trace)
 with tabs[1]:
-    show_softmax(state.lesson)
+    show_softmax(state.lesson, display_trace)
 with tabs[2]:
     show_try_it(state.lesson)
 with tabs[3]:

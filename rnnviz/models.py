@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
@@ -66,9 +66,6 @@ class ModelConfig:
     @property
     def layer_input_size(self) -> int:
         return self.embedding_dim or self.input_size
-
-    def with_(self, **changes) -> "ModelConfig":
-        return replace(self, **changes)
 
 
 class RecurrentModel(nn.Module):
@@ -249,10 +246,6 @@ def weights_lock(model: nn.Module) -> threading.RLock:
 
 def build_model(config: ModelConfig) -> RecurrentModel:
     return RecurrentModel(config)
-
-
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 # -- helpers for variable-length sequences (padded on the right) -------------------------------

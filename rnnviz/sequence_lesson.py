@@ -125,15 +125,6 @@ class SequenceLesson:
             logits, _ = self.model(torch.tensor([self.task.encode(self.task.display_input)]))
         return self.task.decode(logits[0].argmax(-1))
 
-    def status_line(self) -> str:
-        last = self.trainer.history.last
-        if last is None:
-            return f"Predicted: {self.predicted_text()} (untrained), target {self.task.display_target}"
-        return (
-            f"Predicted: {self.predicted_text()}, epoch {self.trainer.step_count}, "
-            f"loss {last.loss:.3f}, accuracy {last.metrics['accuracy']:.0%}"
-        )
-
     @property
     def solved(self) -> bool:
         return self.predicted_text() == self.task.display_target

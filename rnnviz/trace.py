@@ -37,13 +37,6 @@ class Trace:
     def predictions(self) -> np.ndarray:
         return self.probs.argmax(axis=1)
 
-    @property
-    def grad_norms(self) -> np.ndarray | None:
-        """‖∂loss/∂h_t‖ for the top layer, one value per step."""
-        if self.grad_hidden is None:
-            return None
-        return np.linalg.norm(self.grad_hidden[-1], axis=1)
-
 
 def trace(
     model: RecurrentModel,

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from rnnviz import figures
-from rnnviz.runtime import TrainingSlots, configure_torch, training_slot_count
+from rnnviz.runtime import TrainingSlots, training_slot_count
 from rnnviz.train import Trainer
 
 TICK_SECONDS = 0.25  # training per fragment run: short, so the page and other sessions stay responsive
@@ -31,7 +31,6 @@ class LiveSession:
 
 
 def session(key: str, factory: Callable[[], Any]) -> LiveSession:
-    configure_torch()  # cheap when already set; also covers a page run without app.py (AppTest)
     if key not in st.session_state:
         st.session_state[key] = LiveSession(lesson=factory())
     return st.session_state[key]

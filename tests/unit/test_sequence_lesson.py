@@ -1,7 +1,6 @@
 """Toy tasks and the Sequence basics lesson object."""
 import numpy as np
 import pytest
-import torch
 
 from rnnviz.sequence_lesson import (
     MODEL_PRESETS, SequenceLesson, SequenceLessonConfig, generalisation_experiment,
