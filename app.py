@@ -1,7 +1,7 @@
 """rnnviz: entry point. Page config, navigation over app_pages/, nothing heavy."""
 import streamlit as st
 
-from rnnviz.runtime import configure_torch
+from rnnviz.core.runtime import configure_torch
 
 st.set_page_config(page_title="rnnviz · RNNs trained live", page_icon=":material/cycle:", layout="wide")
 configure_torch()

@@ -8,8 +8,12 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from rnnviz import figures, ui
-from rnnviz.charlm import (
+from rnnviz import ui
+from rnnviz.core.checkpoints import CheckpointError
+from rnnviz.data.corpus import MAX_UPLOAD_BYTES
+from rnnviz.data.download import DatasetError, format_bytes
+from rnnviz.data.names import LANGUAGES
+from rnnviz.lessons.charlm import (
     GENERATION_METHODS,
     LYRICS_BOOK_CHARS,
     MAX_GENERATE,
@@ -31,10 +35,7 @@ from rnnviz.charlm import (
     pretrained_for,
     shakespeare_corpus,
 )
-from rnnviz.checkpoints import CheckpointError
-from rnnviz.corpus import MAX_UPLOAD_BYTES
-from rnnviz.download import DatasetError, format_bytes
-from rnnviz.names import LANGUAGES
+from rnnviz.viz import language_model, style, training
 
 KEY = "charlm"
 CORPORA = {
@@ -192,7 +193,7 @@ def show_corpus(lesson: CharLMLesson) -> None:
         st.code(prepared.corpus.text[:600], language=None, wrap_lines=True)
         order = np.argsort(-np.asarray(lesson.vocab.counts), kind="stable")[:20]
         st.caption("Most frequent: " + "  ".join(
-            f"{figures.display_char(lesson.vocab.index_to_char[i])} ×{lesson.vocab.counts[i]:,}" for i in order))
+            f"{style.display_char(lesson.vocab.index_to_char[i])} ×{lesson.vocab.counts[i]:,}" for i in order))
 
 
 def show_minibatches(lesson: CharLMLesson) -> None:
@@ -206,7 +207,7 @@ def show_minibatches(lesson: CharLMLesson) -> None:
                            "With random sampling, rows are independent pieces of the text, so every minibatch "
                            "starts from a zero hidden state."))
     layout = lesson.layout()
-    ui.chart(figures.minibatch_layout_figure(
+    ui.chart(language_model.minibatch_layout_figure(
         layout, len(lesson.prepared.train), scheme=cfg.sampling, num_steps=cfg.num_steps,
         batch_size=cfg.batch_size), key=f"{KEY}_layout")
     st.dataframe(lesson.minibatch_preview(n_batches=2, n_rows=3), hide_index=True)
@@ -229,11 +230,11 @@ def render_live(state: ui.LiveSession) -> Callable[[CharLMLesson], None]:
                 + (f" · validation measured at step {latest.step:,}" if latest and latest.step != trainer.step_count
                    else ""))
         history = trainer.history
-        ui.chart(figures.perplexity_curve(
+        ui.chart(language_model.perplexity_curve(
             history.steps, history.metric("perplexity"), [e.step for e in lesson.evaluations],
             [e.validation_perplexity for e in lesson.evaluations], vocab_size=lesson.vocab_size),
             key=f"{KEY}_ppl")
-        ui.chart(figures.grad_norm_chart(history.steps, history.grad_norms_before_clip,
+        ui.chart(training.grad_norm_chart(history.steps, history.grad_norms_before_clip,
                                          history.grad_norms_after_clip, threshold=trainer.config.clip_threshold),
                  key=f"{KEY}_grad")
         samples = lesson.samples
@@ -319,7 +320,7 @@ def escape(text: str) -> str:
 
 
 def step_labels(result: Generation) -> list[str]:
-    return figures.unique_labels(list(result.continuation))
+    return style.unique_labels(list(result.continuation))
 
 
 def show_softmax_views(result: Generation) -> None:
@@ -336,12 +337,12 @@ def show_softmax_views(result: Generation) -> None:
                f"{len(result.vocab):,} characters" + (f" · first {n} of {len(labels)} steps" if n < len(labels) else "") \
                + (f" · {outside} chosen outside the top {TOP_K_SHOWN}" if outside else "")
     chars = [[result.vocab[i] for i in row] for row in indices]
-    ui.chart(figures.candidates_heatmap(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
+    ui.chart(language_model.candidates_heatmap(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
                                         title="Top candidates for each generated character"),
              key=f"{KEY}_candidates")
     shown, sampled_p, model_p = result.top_candidates(TOP_K_SHOWN, include_chosen=True)
     positions = [int(np.flatnonzero(row == c)[0]) for row, c in zip(shown, result.chosen)]
-    ui.chart(figures.candidate_bars(labels, [[result.vocab[i] for i in row] for row in shown], sampled_p, model_p,
+    ui.chart(language_model.candidate_bars(labels, [[result.vocab[i] for i in row] for row in shown], sampled_p, model_p,
                                     positions, show_model=config.method != "greedy",
                                     title="The distribution each character was drawn from (press ▶)"),
              key=f"{KEY}_cand_bars")
@@ -354,7 +355,7 @@ def show_hidden_views(result: Generation) -> None:
     units = result.most_active_units(n_units)
     text = list(result.text)
     animate = len(text) <= MAX_ANIMATED_CHARS
-    ui.chart(figures.unit_heatmap(
+    ui.chart(language_model.unit_heatmap(
         result.hidden[-1], text, units, animate=animate,
         title=f"Hidden state h_t (top layer) over prefix + continuation: {n_units} of {hidden_size} units"),
         key=f"{KEY}_hidden")
@@ -370,7 +371,7 @@ def show_unit_colouring(result: Generation) -> None:
                            key=f"{KEY}_unit")
     st.caption("Units that vary most over this text: " + ", ".join(f"h[{u}]" for u in suggestions))
     values = result.unit_activations(int(unit))
-    ui.chart(figures.text_activation_figure(
+    ui.chart(language_model.text_activation_figure(
         list(result.text), values, prefix_len=len(result.prefix), colorbar_title=f"h[{unit}]",
         title=f"The text coloured by hidden unit h[{unit}] after reading each character"), key=f"{KEY}_unit_text")
 

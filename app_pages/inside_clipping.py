@@ -1,9 +1,10 @@
 """Inside the RNN: exploding gradients and clipping, the same model trained twice side by side."""
 import streamlit as st
 
-from rnnviz import figures, ui
-from rnnviz import figures_inside as fi
-from rnnviz.inside import MAX_DELAY, ClipRaceConfig, RaceLesson
+from rnnviz import ui
+from rnnviz.lessons.inside import MAX_DELAY, ClipRaceConfig, RaceLesson
+from rnnviz.viz import inside as fi
+from rnnviz.viz import training
 
 KEY = "inside_clipping"
 
@@ -42,7 +43,7 @@ def render(lesson: RaceLesson) -> None:
     for column, e in zip(st.columns(len(entries)), entries):
         with column:
             history = e.trainer.history
-            ui.chart(figures.grad_norm_chart(
+            ui.chart(training.grad_norm_chart(
                 history.steps, history.grad_norms_before_clip, history.grad_norms_after_clip,
                 threshold=e.trainer.config.clip_threshold, title=f"Gradient norm: {e.name}"),
                 key=f"{KEY}_grad_{e.name}")

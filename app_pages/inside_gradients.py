@@ -2,11 +2,17 @@
 import numpy as np
 import streamlit as st
 
-from rnnviz import figures_inside as fi
 from rnnviz import ui
-from rnnviz.inside import (
-    MAX_DELAY, RaceConfig, RaceLesson, RememberFirstTask, build_model, eigenvalues, radius_profiles,
+from rnnviz.lessons.inside import (
+    MAX_DELAY,
+    RaceConfig,
+    RaceLesson,
+    RememberFirstTask,
+    build_model,
+    eigenvalues,
+    radius_profiles,
 )
+from rnnviz.viz import inside as fi
 
 KEY = "inside_gradients"
 

@@ -3,12 +3,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from rnnviz import figures_inside as fi
 from rnnviz import ui
-from rnnviz.inside import pca_2d
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.shapes import cell_shapes, fused_shapes
-from rnnviz.trace import trace
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.shapes import cell_shapes, fused_shapes
+from rnnviz.core.trace import trace
+from rnnviz.lessons.inside import pca_2d
+from rnnviz.viz import inside as fi
 
 KEY = "inside_shapes"
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz ")

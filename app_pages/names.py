@@ -3,24 +3,25 @@ import math
 
 import streamlit as st
 
-from rnnviz import figures, names, ui
-from rnnviz.checkpoints import CheckpointError
-from rnnviz.download import DatasetError, format_bytes
-from rnnviz.models import TutorialRNN
-from rnnviz.names_lesson import (
+from rnnviz import ui
+from rnnviz.core.checkpoints import CheckpointError
+from rnnviz.core.models import TutorialRNN
+from rnnviz.data import names
+from rnnviz.data.download import DatasetError, format_bytes
+from rnnviz.viz import evaluation as evaluation_figures
+from rnnviz.lessons.names import (
     CELLS,
     EXAMPLES,
     MAX_TYPED_CHARS,
     NamesConfig,
     NamesData,
     NamesLesson,
-    accuracy_figure,
     checkpoint_bytes,
-    class_counts_figure,
     find_pretrained,
     load_names_checkpoint,
     top_prediction,
 )
+from rnnviz.viz import softmax, states
 
 KEY = "names"
 NAME_KEY = f"{KEY}_typed"
@@ -154,13 +155,13 @@ def try_a_name(state: ui.LiveSession) -> None:
         column.metric(f"#{rank}", language, f"{p:.1%}", delta_color="off", delta_arrow="off", border=True)
     chars = list(prediction.text)
     trace = prediction.trace
-    ui.chart(figures.softmax_heatmap(
+    ui.chart(softmax.softmax_heatmap(
         trace.probs, names.LANGUAGES, chars, title=f"P(language) after each letter of “{prediction.text}”",
         class_title="language"), key=f"{KEY}_typed_softmax")
     st.caption("Each column is the model's answer if the name ended after that letter (◇ marks its choice); "
                "only the last column is what it was trained to say.")
     sigmoid = isinstance(model, TutorialRNN)  # its h_t is a sigmoid, in 0..1
-    ui.chart(figures.hidden_state_heatmap(
+    ui.chart(states.hidden_state_heatmap(
         trace.hidden_states[-1], chars, title=f"Hidden state h_t while reading “{prediction.text}”",
         value_range=(0.0, 1.0) if sigmoid else (-1.0, 1.0), colorscale="Viridis" if sigmoid else "RdBu_r"),
         key=f"{KEY}_typed_hidden")
@@ -197,15 +198,15 @@ def render_live(state: ui.LiveSession, lesson: NamesLesson) -> None:
         st.caption(f"Gradient clipped on {lesson.trainer.clipped_count} of {lesson.step_count} steps.")
     left, right = st.columns([3, 2])
     with left:
-        ui.chart(accuracy_figure(lesson.evaluations, data.majority_rate, data.majority_language),
+        ui.chart(evaluation_figures.accuracy_figure(lesson.evaluations, data.majority_rate, data.majority_language),
                  key=f"{KEY}_accuracy")
     if evaluation is None:
         return
     with right:
-        ui.chart(figures.accuracy_bars(names.LANGUAGES, evaluation.test.per_language,
+        ui.chart(evaluation_figures.accuracy_bars(names.LANGUAGES, evaluation.test.per_language,
                                        title=f"Accuracy per language (step {evaluation.step})",
                                        category_title="language"), key=f"{KEY}_per_language")
-    ui.chart(figures.confusion_matrix_figure(evaluation.test.confusion, names.LANGUAGES,
+    ui.chart(evaluation_figures.confusion_matrix_figure(evaluation.test.confusion, names.LANGUAGES,
                                              title=f"Confusion matrix, rows normalised (step {evaluation.step})"),
              key=f"{KEY}_confusion")
     st.caption(f"Scored on the {data.n_test:,} held-out names (10%, the same for every model) every "
@@ -257,7 +258,7 @@ def show_data(state: ui.LiveSession) -> None:
             f"**{data.n_test:,}** held out (10% of every language).")
         left, right = st.columns([3, 2])
         with left:
-            ui.chart(class_counts_figure(data.split_counts()), key=f"{KEY}_counts")
+            ui.chart(evaluation_figures.class_counts_figure(data.split_counts()), key=f"{KEY}_counts")
         with right:
             st.markdown(
                 f"- The data is very imbalanced: always answering **{data.majority_language}** is right "

@@ -2,16 +2,17 @@
 import numpy as np
 import streamlit as st
 
-from rnnviz import figures, ui
-from rnnviz.sequence_lesson import (
+from rnnviz import ui
+from rnnviz.core.shapes import cell_shapes, fused_shapes
+from rnnviz.core.trace import Trace
+from rnnviz.data.tasks import SPLIT_MODES, builtin_tasks, validate_custom_pair
+from rnnviz.lessons.sequence import (
     MODEL_PRESETS,
     SequenceLesson,
     SequenceLessonConfig,
     generalisation_experiment,
 )
-from rnnviz.shapes import cell_shapes, fused_shapes
-from rnnviz.tasks import SPLIT_MODES, builtin_tasks, validate_custom_pair
-from rnnviz.trace import Trace
+from rnnviz.viz import softmax, states
 
 KEY = "sequence_basics"
 TASK_TITLES = {key: task.title for key, task in builtin_tasks().items()} | {"custom": "Your own pair of strings"}
@@ -88,19 +89,19 @@ def render_live(lesson: SequenceLesson) -> None:
 def show_hidden_states(lesson: SequenceLesson, tr: Trace) -> None:
     chars = list(lesson.task.display_input)
     for layer in range(lesson.model.config.num_layers):
-        ui.chart(figures.hidden_state_heatmap(
+        ui.chart(states.hidden_state_heatmap(
             tr.hidden_states[layer], chars,
             title=f"Hidden state h_t{f' (layer {layer + 1})' if tr.hidden_states.shape[0] > 1 else ''} "
                   f"while reading “{lesson.task.display_input}”"),
             key=f"{KEY}_hidden_{layer}")
     if tr.cell_states is not None:
         limit = max(1.0, float(np.abs(tr.cell_states[-1]).max()))
-        ui.chart(figures.hidden_state_heatmap(tr.cell_states[-1], chars, title="LSTM cell state c_t (top layer)",
+        ui.chart(states.hidden_state_heatmap(tr.cell_states[-1], chars, title="LSTM cell state c_t (top layer)",
                                               value_range=(-limit, limit)), key=f"{KEY}_cell")
     if tr.gates:
         gate = st.radio("Gate", list(tr.gates), horizontal=True, key=f"{KEY}_gate")
         in_01 = not gate.startswith("candidate")
-        ui.chart(figures.hidden_state_heatmap(
+        ui.chart(states.hidden_state_heatmap(
             tr.gates[gate][-1], chars, title=f"{gate} at each step (top layer)",
             value_range=(0.0, 1.0) if in_01 else (-1.0, 1.0), colorscale="Viridis" if in_01 else "RdBu_r"),
             key=f"{KEY}_gates")
@@ -112,10 +113,10 @@ def show_softmax(lesson: SequenceLesson, tr: Trace) -> None:
     task = lesson.task
     chars, targets = list(task.display_input), task.encode(task.display_target)
     st.markdown(f"Loss on this sequence: **{tr.loss:.4f}**. □ marks the target, ◇ the model's choice.")
-    ui.chart(figures.softmax_heatmap(tr.probs, task.vocab, chars, targets=targets,
+    ui.chart(softmax.softmax_heatmap(tr.probs, task.vocab, chars, targets=targets,
                                      title=f"Softmax at each step while reading “{task.display_input}”"),
              key=f"{KEY}_softmax")
-    ui.chart(figures.softmax_bars(tr.probs, task.vocab, chars, targets=targets,
+    ui.chart(softmax.softmax_bars(tr.probs, task.vocab, chars, targets=targets,
                                   title="Output distribution at each step (target in orange)"),
              key=f"{KEY}_bars")
 
@@ -142,7 +143,7 @@ def show_try_it(lesson: SequenceLesson) -> None:
                      "top 3": ", ".join(f"{task.vocab[i]} {probs[i]:.0%}" for i in top)})
     st.dataframe(rows, hide_index=True, column_config={
         "probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0, format="%.2f")})
-    ui.chart(figures.softmax_heatmap(reading.trace.probs, task.vocab, list(reading.used_text),
+    ui.chart(softmax.softmax_heatmap(reading.trace.probs, task.vocab, list(reading.used_text),
                                      title=f"Softmax at each step while reading “{reading.used_text}”"),
              key=f"{KEY}_typed_softmax")
     if task.key == "alphabet":

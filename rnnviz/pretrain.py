@@ -25,9 +25,9 @@ from typing import Callable
 
 import torch
 
-from rnnviz.checkpoints import CHECKPOINT_DIR, save_checkpoint
-from rnnviz.download import DatasetError
-from rnnviz.runtime import configure_torch
+from rnnviz.core.checkpoints import CHECKPOINT_DIR, save_checkpoint
+from rnnviz.core.runtime import configure_torch
+from rnnviz.data.download import DatasetError
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Subcommand:
 # --- names → nationality ------------------------------------------------------------------------
 
 def add_names_arguments(parser: argparse.ArgumentParser) -> None:
-    from rnnviz.names_lesson import CELLS, NamesConfig
+    from rnnviz.lessons.names import CELLS, NamesConfig
 
     default = NamesConfig()
     parser.add_argument("--cell", choices=list(CELLS), default=default.cell)
@@ -67,8 +67,13 @@ def add_names_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_names(args: argparse.Namespace) -> int:
-    from rnnviz import names
-    from rnnviz.names_lesson import NamesConfig, NamesData, NamesLesson, checkpoint_metadata
+    from rnnviz.data import names
+    from rnnviz.lessons.names import (
+        NamesConfig,
+        NamesData,
+        NamesLesson,
+        checkpoint_metadata,
+    )
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -128,7 +133,7 @@ def run_names(args: argparse.Namespace) -> int:
 # --- the command line --------------------------------------------------------------------------------
 
 def _charlm():
-    from rnnviz import charlm  # the character language model lesson registers itself here
+    from rnnviz.lessons import charlm  # imported on demand: `pretrain names` needs none of it
 
     return charlm
 

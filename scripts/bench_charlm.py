@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from rnnviz.charlm import CharLMConfig, CharLMLesson, lyrics_corpus  # noqa: E402
-from rnnviz.runtime import configure_torch  # noqa: E402
+from rnnviz.core.runtime import configure_torch  # noqa: E402
+from rnnviz.lessons.charlm import CharLMConfig, CharLMLesson, lyrics_corpus  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

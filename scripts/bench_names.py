@@ -26,8 +26,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnnviz import names  # noqa: E402
-from rnnviz.names_lesson import (  # noqa: E402
+from rnnviz.data import names  # noqa: E402
+from rnnviz.core.models import TutorialConfig, TutorialRNN  # noqa: E402
+from rnnviz.lessons.names import (  # noqa: E402
     DEFAULT_CHECKPOINT,
     NamesConfig,
     NamesData,
@@ -35,7 +36,6 @@ from rnnviz.names_lesson import (  # noqa: E402
     evaluate,
     find_pretrained,
 )
-from rnnviz.models import TutorialConfig, TutorialRNN  # noqa: E402
 
 TICK_SECONDS = 0.25  # as rnnviz.ui.TICK_SECONDS (not imported: ui imports streamlit)
 
@@ -109,7 +109,7 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     else:
-        from rnnviz.runtime import configure_torch
+        from rnnviz.core.runtime import configure_torch
 
         configure_torch()
     data = NamesData.from_dataset(names.load_names(), source="bench")

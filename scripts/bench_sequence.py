@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnnviz import figures  # noqa: E402
-from rnnviz.runtime import configure_torch  # noqa: E402
-from rnnviz.sequence_lesson import MODEL_PRESETS, SequenceLesson, SequenceLessonConfig  # noqa: E402
+from rnnviz.core.runtime import configure_torch  # noqa: E402
+from rnnviz.lessons.sequence import MODEL_PRESETS, SequenceLesson, SequenceLessonConfig  # noqa: E402
+from rnnviz.viz import states  # noqa: E402
 
 
 def epochs_to_solve(config: SequenceLessonConfig, limit: int = 500) -> int | None:
@@ -44,7 +44,7 @@ def main() -> None:
     trace_ms = (time.perf_counter() - started) / 20 * 1000
     started = time.perf_counter()
     for _ in range(20):
-        fig = figures.hidden_state_heatmap(tr.hidden_states[-1], list(lesson.task.display_input))
+        fig = states.hidden_state_heatmap(tr.hidden_states[-1], list(lesson.task.display_input))
         fig.to_json()
     figure_ms = (time.perf_counter() - started) / 20 * 1000
     print(f"trace of the 25-step alphabet through a 2-layer LSTM 32: {trace_ms:.1f} ms")

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, data_env, streamlit_server
+from tests.browser.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    data_env,
+    streamlit_server,
+)
 
 SCREENSHOTS = REPO_ROOT / "tests" / "browser" / "screenshots"
 # CI must run the browser tests; elsewhere a machine without Chromium skips them, saying why.

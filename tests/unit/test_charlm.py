@@ -9,8 +9,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnviz import charlm
-from rnnviz.charlm import (
+from rnnviz.core.checkpoints import CheckpointError, save_checkpoint
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.trace import trace
+from rnnviz.data.corpus import CorpusError, build_vocab, encode
+from rnnviz.data.download import DatasetError
+from rnnviz.lessons import charlm
+from rnnviz.lessons.charlm import (
     CharLMConfig,
     CharLMLesson,
     CorpusText,
@@ -23,11 +28,7 @@ from rnnviz.charlm import (
     generate,
     sampling_distribution,
 )
-from rnnviz.checkpoints import CheckpointError, save_checkpoint
-from rnnviz.corpus import CorpusError, build_vocab, encode
-from rnnviz.download import DatasetError
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.trace import trace
+from rnnviz.viz import language_model
 
 try:
     from ._http import Route, serve
@@ -487,7 +488,7 @@ def test_validation_and_samples_follow_a_schedule_of_training_time():
 def test_evaluations_stay_bounded(monkeypatch):
     lesson = CharLMLesson(small_config())
     monkeypatch.setattr(lesson, "validation_perplexity", lambda: 2.0)  # the bookkeeping is under test, not the maths
-    monkeypatch.setattr(charlm, "greedy_continuation", lambda *args: "")
+    monkeypatch.setattr(charlm.lesson, "greedy_continuation", lambda *args: "")
     for _ in range(charlm.MAX_EVALUATIONS + 50):
         lesson.trainer.step_count += 1  # a new step each time, without the cost of training
         lesson.update_monitors(force=True)
@@ -587,25 +588,24 @@ def test_load_pretrained_refuses_other_checkpoints(tmp_path):
 
 
 def test_lesson_figures_carry_their_reference_lines_labels_and_marks():
-    from rnnviz import figures
 
-    fig = figures.perplexity_curve([1, 2, 3], [900.0, 300.0, 80.0], [0, 3], [1000.0, 400.0], vocab_size=1027)
+    fig = language_model.perplexity_curve([1, 2, 3], [900.0, 300.0, 80.0], [0, 3], [1000.0, 400.0], vocab_size=1027)
     by_name = {trace.name: trace for trace in fig.data}
     assert list(by_name["chance = vocabulary size (1,027)"].y) == [1027, 1027]
     assert list(by_name["ideal = 1"].y) == [1, 1] and fig.layout.yaxis.type == "log"
     assert "validation 400" in fig.layout.title.subtitle.text
-    heat = figures.candidates_heatmap(["0·我", "1·想"], [["我", "你"], ["想", "要"]], np.array([[0.7, 0.2], [0.4, 0.5]]),
+    heat = language_model.candidates_heatmap(["0·我", "1·想"], [["我", "你"], ["想", "要"]], np.array([[0.7, 0.2], [0.4, 0.5]]),
                                       [0, 1])
     assert [list(row) for row in heat.data[0].text] == [["我", "想"], ["你", "要"]] and heat.data[0].zmax == 1.0
     assert np.allclose(heat.data[1].y, [0.36, 1.36])  # the chosen marks: rank 1st at step 0, 2nd at step 1
-    text = figures.text_activation_figure(list("分开我想"), [0.5, -0.5, 1.0, 0.0], prefix_len=2, width=3)
+    text = language_model.text_activation_figure(list("分开我想"), [0.5, -0.5, 1.0, 0.0], prefix_len=2, width=3)
     assert text.data[0].zmin == -1 and text.data[0].zmax == 1
     assert list(text.data[0].text[0]) == ["<b>分</b>", "<b>开</b>", "我"] and text.data[0].text[1][0] == "想"
     assert text.data[0].z[1][1] is None  # the padding cell is blank
-    units = figures.unit_heatmap(np.zeros((4, 10)), list("abcd"), [7, 2])
+    units = language_model.unit_heatmap(np.zeros((4, 10)), list("abcd"), [7, 2])
     assert list(units.data[0].y) == ["h[7]", "h[2]"]
     lesson = CharLMLesson(small_config())
-    layout = figures.minibatch_layout_figure(lesson.layout(), len(lesson.prepared.train), scheme="sequential",
+    layout = language_model.minibatch_layout_figure(lesson.layout(), len(lesson.prepared.train), scheme="sequential",
                                              num_steps=10, batch_size=8)
     assert [t.name for t in layout.data if t.showlegend is not False] == [
         "each row's stream", "minibatch 0", "minibatch 1", "minibatch 2"]

@@ -7,8 +7,8 @@ import pickle
 import pytest
 import torch
 
-from rnnviz.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from rnnviz.models import ModelConfig, RecurrentModel
+from rnnviz.core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from rnnviz.core.models import ModelConfig, RecurrentModel
 
 
 class Boom:

@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnviz import corpus
-from rnnviz.corpus import CorpusError
-from rnnviz.download import DatasetError
+from rnnviz.data import corpus
+from rnnviz.data.corpus import CorpusError
+from rnnviz.data.download import DatasetError
 
 try:
     from ._http import Route, build_zip, serve

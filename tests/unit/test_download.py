@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnviz import names
-from rnnviz.download import (
+from rnnviz.data import names
+from rnnviz.data.download import (
     DatasetError,
     cache_dir,
     download_file,

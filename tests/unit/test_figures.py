@@ -1,11 +1,13 @@
 """Behaviour of the figure builders in rnnviz.figures (no browser needed)."""
 import json
+
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from rnnviz import figures as F
+from rnnviz.viz import evaluation, softmax, style, training
+from rnnviz.viz import states as state_figures
 
 
 def _z(trace) -> np.ndarray:
@@ -29,20 +31,20 @@ def _round_trip(fig) -> dict:
 
 
 def test_unique_labels_for_repeated_characters():
-    labels = F.unique_labels("hello")
+    labels = style.unique_labels("hello")
     assert labels == ["0·h", "1·e", "2·l", "3·l", "4·o"]
     assert len(set(labels)) == 5
 
 
 def test_unique_labels_make_whitespace_visible():
-    assert F.unique_labels("a b\n") == ["0·a", "1·␣", "2·b", "3·↵"]
+    assert style.unique_labels("a b\n") == ["0·a", "1·␣", "2·b", "3·↵"]
 
 
 # ---------------------------------------------------------------- loss curve
 
 
 def test_loss_curve_plots_loss_against_step():
-    fig = F.loss_curve([1, 2, 3], [2.0, 1.5, 1.0])
+    fig = training.loss_curve([1, 2, 3], [2.0, 1.5, 1.0])
     assert isinstance(fig, go.Figure)
     assert list(fig.data[0].x) == [1, 2, 3]
     assert list(fig.data[0].y) == [2.0, 1.5, 1.0]
@@ -53,7 +55,7 @@ def test_loss_curve_plots_loss_against_step():
 
 
 def test_loss_curve_empty_input_still_titled_with_hint():
-    fig = F.loss_curve([], [])
+    fig = training.loss_curve([], [])
     assert fig.layout.title.text == "Training loss"
     assert len(fig.data) == 0
     assert any("Train" in a.text for a in fig.layout.annotations)
@@ -61,7 +63,7 @@ def test_loss_curve_empty_input_still_titled_with_hint():
 
 
 def test_loss_curve_accuracy_on_secondary_axis():
-    fig = F.loss_curve([0, 1], [2.0, 1.0], accuracy=[0.2, 0.6])
+    fig = training.loss_curve([0, 1], [2.0, 1.0], accuracy=[0.2, 0.6])
     accuracy = _traces_named(fig, "accuracy")[0]
     assert accuracy.yaxis == "y2"
     assert tuple(fig.layout.yaxis2.range) == (0, 1)
@@ -70,7 +72,7 @@ def test_loss_curve_accuracy_on_secondary_axis():
 
 
 def test_loss_curve_log_scale_and_non_finite_values():
-    fig = F.loss_curve([0, 1, 2, 3], [2.0, 0.0, float("nan"), float("inf")], log_y=True)
+    fig = training.loss_curve([0, 1, 2, 3], [2.0, 0.0, float("nan"), float("inf")], log_y=True)
     assert fig.layout.yaxis.type == "log"
     assert len(fig.data[0].y) == 2
     assert min(fig.data[0].y) > 0
@@ -81,14 +83,14 @@ def test_loss_curve_log_scale_and_non_finite_values():
 
 
 def test_count_clipped():
-    assert F.count_clipped([0.5, 2, 3], 1.0) == 2
-    assert F.count_clipped([0.5, 2, 3], None) == 0
-    assert F.count_clipped([float("nan"), float("inf"), 0.1], 1.0) == 1
-    assert F.count_clipped([], 1.0) == 0
+    assert training.count_clipped([0.5, 2, 3], 1.0) == 2
+    assert training.count_clipped([0.5, 2, 3], None) == 0
+    assert training.count_clipped([float("nan"), float("inf"), 0.1], 1.0) == 1
+    assert training.count_clipped([], 1.0) == 0
 
 
 def test_grad_norm_chart_marks_clipped_steps_and_threshold():
-    fig = F.grad_norm_chart([1, 2, 3], [0.5, 2, 3], [0.5, 1, 1], threshold=1.0)
+    fig = training.grad_norm_chart([1, 2, 3], [0.5, 2, 3], [0.5, 1, 1], threshold=1.0)
     assert fig.layout.yaxis.type == "log"
     names = [trace.name for trace in fig.data]
     assert "before clipping" in names and "after clipping" in names
@@ -103,7 +105,7 @@ def test_grad_norm_chart_marks_clipped_steps_and_threshold():
 
 
 def test_grad_norm_chart_without_threshold():
-    fig = F.grad_norm_chart([1, 2, 3], [0.5, 2, 3], [0.5, 2, 3], threshold=None)
+    fig = training.grad_norm_chart([1, 2, 3], [0.5, 2, 3], [0.5, 2, 3], threshold=None)
     assert not any(t.name and t.name.startswith("clip threshold") for t in fig.data)
     assert not _traces_named(fig, "clipped step")
     assert "clipping off" in fig.layout.title.subtitle.text
@@ -112,7 +114,7 @@ def test_grad_norm_chart_without_threshold():
 def test_grad_norm_chart_survives_zero_nan_inf():
     before = [0.0, float("nan"), float("inf"), 5.0]
     after = [0.0, float("nan"), float("nan"), 1.0]
-    fig = F.grad_norm_chart([0, 1, 2, 3], before, after, threshold=1.0)
+    fig = training.grad_norm_chart([0, 1, 2, 3], before, after, threshold=1.0)
     line_before = _traces_named(fig, "before clipping")[0]
     assert list(line_before.x) == [0, 3]  # NaN and inf dropped
     assert min(line_before.y) == pytest.approx(1e-12)  # zero floored for the log axis
@@ -123,7 +125,7 @@ def test_grad_norm_chart_survives_zero_nan_inf():
 
 
 def test_grad_norm_chart_empty():
-    fig = F.grad_norm_chart([], [], [], threshold=1.0)
+    fig = training.grad_norm_chart([], [], [], threshold=1.0)
     assert fig.layout.title.text == "Gradient norm before and after clipping"
     assert len(fig.data) == 0
 
@@ -134,7 +136,7 @@ def test_grad_norm_chart_empty():
 @pytest.fixture
 def hidden_fig():
     states = np.linspace(-0.9, 0.9, 20).reshape(5, 4)
-    return F.hidden_state_heatmap(states, "hello"), states
+    return state_figures.hidden_state_heatmap(states, "hello"), states
 
 
 def test_hidden_heatmap_shape_labels_and_fixed_range(hidden_fig):
@@ -166,7 +168,7 @@ def test_hidden_heatmap_controls(hidden_fig):
     assert play.args[1]["frame"]["redraw"] is True
     slider = fig.layout.sliders[0]
     assert len(slider.steps) == 5
-    assert [step.label for step in slider.steps] == F.unique_labels("hello")
+    assert [step.label for step in slider.steps] == style.unique_labels("hello")
     assert [step.args[0][0] for step in slider.steps] == [frame.name for frame in fig.frames]
 
 
@@ -177,7 +179,7 @@ def test_hidden_heatmap_hover_text_names_timestep_and_unit(hidden_fig):
 
 
 def test_gate_heatmap_uses_sequential_range_without_zmid():
-    fig = F.hidden_state_heatmap(np.random.rand(3, 2), "abc", value_range=(0.0, 1.0),
+    fig = state_figures.hidden_state_heatmap(np.random.rand(3, 2), "abc", value_range=(0.0, 1.0),
                                  colorscale="Viridis", animate=False)
     heat = fig.data[0]
     assert (heat.zmin, heat.zmax) == (0.0, 1.0)
@@ -186,14 +188,14 @@ def test_gate_heatmap_uses_sequential_range_without_zmid():
 
 
 def test_hidden_heatmap_accepts_chinese_and_round_trips():
-    fig = F.hidden_state_heatmap(np.zeros((2, 3)), "你好")
+    fig = state_figures.hidden_state_heatmap(np.zeros((2, 3)), "你好")
     data = _round_trip(fig)
     assert data["data"][0]["x"] == ["0·你", "1·好"]
     assert "你" in fig.to_json() or "\\u4f60" in fig.to_json()
 
 
 def test_hidden_heatmap_empty():
-    fig = F.hidden_state_heatmap(np.zeros((0, 4)), "")
+    fig = state_figures.hidden_state_heatmap(np.zeros((0, 4)), "")
     assert fig.layout.title.text == "Hidden state h_t over time"
     _round_trip(fig)
 
@@ -208,12 +210,12 @@ def _probs(n_steps, n_classes, seed=0):
 def test_softmax_heatmap_marks_targets_and_predictions():
     probs = _probs(4, 5)
     targets = [1, 2, 2, 4]
-    fig = F.softmax_heatmap(probs, list("abcde"), "abcd", targets=targets)
+    fig = softmax.softmax_heatmap(probs, list("abcde"), "abcd", targets=targets)
     heat = fig.data[0]
     assert (heat.zmin, heat.zmax) == (0.0, 1.0)
     assert list(heat.y) == list("abcde")
     target = _traces_named(fig, "target")[0]
-    assert list(target.x) == F.unique_labels("abcd")
+    assert list(target.x) == style.unique_labels("abcd")
     assert list(target.y) == ["b", "c", "c", "e"]
     predicted = _traces_named(fig, "predicted (argmax)")[0]
     assert list(predicted.y) == ["abcde"[i] for i in probs.argmax(axis=1)]
@@ -223,13 +225,13 @@ def test_softmax_heatmap_top_k_keeps_top_classes_and_targets():
     probs = np.full((2, 100), 0.001)
     probs[0, 10], probs[1, 20] = 0.9, 0.9
     labels = [f"c{i}" for i in range(100)]
-    fig = F.softmax_heatmap(probs, labels, "ab", targets=[50, 20], top_k=1)
+    fig = softmax.softmax_heatmap(probs, labels, "ab", targets=[50, 20], top_k=1)
     assert list(fig.data[0].y) == ["c10", "c20", "c50"]
     assert "showing 3 of 100" in fig.layout.title.subtitle.text
 
 
 def test_softmax_heatmap_shows_whitespace_and_unique_class_labels():
-    fig = F.softmax_heatmap(_probs(2, 4), [" ", "\n", "a", "a"], "ab")
+    fig = softmax.softmax_heatmap(_probs(2, 4), [" ", "\n", "a", "a"], "ab")
     labels = list(fig.data[0].y)
     assert labels[:2] == ["␣", "↵"]
     assert len(set(labels)) == 4
@@ -237,7 +239,7 @@ def test_softmax_heatmap_shows_whitespace_and_unique_class_labels():
 
 def test_softmax_bars_frames_and_fixed_axis():
     probs = _probs(5, 6)
-    fig = F.softmax_bars(probs, list("abcdef"), "hello", targets=[1, 2, 3, 3, 0])
+    fig = softmax.softmax_bars(probs, list("abcdef"), "hello", targets=[1, 2, 3, 3, 0])
     assert len(fig.frames) == 5
     assert tuple(fig.layout.yaxis.range) == (0, 1)
     assert fig.layout.yaxis.title.text == "probability"
@@ -250,17 +252,17 @@ def test_softmax_bars_frames_and_fixed_axis():
 
 def test_softmax_bars_highlight_target_and_prediction():
     probs = np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]])
-    fig = F.softmax_bars(probs, list("xyz"), "ab", targets=[2, 0])
+    fig = softmax.softmax_bars(probs, list("xyz"), "ab", targets=[2, 0])
     first = fig.frames[0].data[0]
-    assert first.marker.color[1] == F.PREDICTION_COLOUR
-    assert first.marker.color[2] == F.TARGET_COLOUR
-    assert fig.frames[1].data[0].marker.color[0] == F.CORRECT_COLOUR
+    assert first.marker.color[1] == style.PREDICTION_COLOUR
+    assert first.marker.color[2] == style.TARGET_COLOUR
+    assert fig.frames[1].data[0].marker.color[0] == style.CORRECT_COLOUR
 
 
 def test_softmax_bars_top_k_per_timestep_keeps_target():
     probs = np.full((1, 50), 0.01)
     probs[0, [3, 7, 9]] = [0.3, 0.2, 0.1]
-    fig = F.softmax_bars(probs, [str(i) for i in range(50)], "a", targets=[40], top_k=3)
+    fig = softmax.softmax_bars(probs, [str(i) for i in range(50)], "a", targets=[40], top_k=3)
     assert list(fig.frames[0].data[0].x) == ["3", "7", "9", "40"]
 
 
@@ -268,7 +270,7 @@ def test_softmax_bars_top_k_per_timestep_keeps_target():
 
 
 def test_accuracy_bars():
-    fig = F.accuracy_bars(["a", "b", "c"], [1.0, 0.5, float("nan")])
+    fig = evaluation.accuracy_bars(["a", "b", "c"], [1.0, 0.5, float("nan")])
     assert tuple(fig.layout.xaxis.range) == (0, 1)
     assert list(fig.data[0].x) == [1.0, 0.5, 0.0]
     assert list(fig.data[0].text) == ["100%", "50%", "n/a"]
@@ -277,7 +279,7 @@ def test_accuracy_bars():
 
 def test_confusion_matrix_rows_normalised_safely():
     matrix = np.array([[3, 1, 0], [0, 0, 0], [1, 1, 2]])
-    fig = F.confusion_matrix_figure(matrix, ["a", "b", "c"])
+    fig = evaluation.confusion_matrix_figure(matrix, ["a", "b", "c"])
     z = _z(fig.data[0])
     np.testing.assert_allclose(z.sum(axis=1), [1.0, 0.0, 1.0])
     np.testing.assert_allclose(z[0], [0.75, 0.25, 0.0])
@@ -287,7 +289,7 @@ def test_confusion_matrix_rows_normalised_safely():
 
 
 def test_confusion_matrix_counts_and_no_text_when_large():
-    fig = F.confusion_matrix_figure(np.eye(25) * 4, [str(i) for i in range(25)], normalise_rows=False)
+    fig = evaluation.confusion_matrix_figure(np.eye(25) * 4, [str(i) for i in range(25)], normalise_rows=False)
     assert _z(fig.data[0]).max() == 4
     assert fig.data[0].texttemplate is None
 
@@ -298,13 +300,13 @@ def test_confusion_matrix_counts_and_no_text_when_large():
 def _every_figure():
     probs = _probs(3, 4)
     return {
-        "loss": F.loss_curve([1, 2], [1.0, 0.5], accuracy=[0.1, 0.2], title="你的训练损失"),
-        "grad": F.grad_norm_chart([1, 2], [0.5, 2.0], [0.5, 1.0], threshold=1.0, title="梯度范数 你"),
-        "hidden": F.hidden_state_heatmap(np.zeros((3, 2)), "你好吗"),
-        "softmax_heatmap": F.softmax_heatmap(probs, ["你", "好", " ", "\n"], "你好吗", targets=[0, 1, 2]),
-        "softmax_bars": F.softmax_bars(probs, ["你", "好", " ", "\n"], "你好吗", targets=[0, 1, 2]),
-        "accuracy": F.accuracy_bars(["你", "好"], [0.5, 1.0]),
-        "confusion": F.confusion_matrix_figure(np.ones((2, 2)), ["你", "好"]),
+        "loss": training.loss_curve([1, 2], [1.0, 0.5], accuracy=[0.1, 0.2], title="你的训练损失"),
+        "grad": training.grad_norm_chart([1, 2], [0.5, 2.0], [0.5, 1.0], threshold=1.0, title="梯度范数 你"),
+        "hidden": state_figures.hidden_state_heatmap(np.zeros((3, 2)), "你好吗"),
+        "softmax_heatmap": softmax.softmax_heatmap(probs, ["你", "好", " ", "\n"], "你好吗", targets=[0, 1, 2]),
+        "softmax_bars": softmax.softmax_bars(probs, ["你", "好", " ", "\n"], "你好吗", targets=[0, 1, 2]),
+        "accuracy": evaluation.accuracy_bars(["你", "好"], [0.5, 1.0]),
+        "confusion": evaluation.confusion_matrix_figure(np.ones((2, 2)), ["你", "好"]),
     }
 
 

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from rnnviz import figures_inside as fi
+from rnnviz.viz import inside as fi
 
 
 def test_metric_lines_one_trace_per_series_plus_reference_and_log_axis():

@@ -4,14 +4,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnviz.cells import cell_step
-from rnnviz.inside import (
-    ClipRaceConfig, GradientRecorder, RaceConfig, RaceLesson, RememberFirstTask, build_model, eigenvalues,
-    gradient_profile, make_cell_race, make_clip_race, pca_2d, radius_profiles, scale_spectral_radius,
-    spectral_radius, unroll_batch,
+from rnnviz.core.cells import cell_step
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.trace import trace
+from rnnviz.lessons.inside import (
+    ClipRaceConfig,
+    GradientRecorder,
+    RaceConfig,
+    RaceLesson,
+    RememberFirstTask,
+    build_model,
+    eigenvalues,
+    gradient_profile,
+    make_cell_race,
+    make_clip_race,
+    pca_2d,
+    radius_profiles,
+    scale_spectral_radius,
+    spectral_radius,
+    unroll_batch,
 )
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.trace import trace
 
 TASK = RememberFirstTask(delay=6)
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from rnnviz.cells import GATE_NAMES, ScratchCell, explicit_params
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.trace import trace
+from rnnviz.core.cells import GATE_NAMES, ScratchCell, explicit_params
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.trace import trace
 
 COMBOS = list(itertools.product(["rnn", "lstm", "gru"], ["fused", "cell", "scratch"], [1, 2], [None, 3]))
 

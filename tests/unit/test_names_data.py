@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnviz import names
-from rnnviz.download import DatasetError
+from rnnviz.data import names
+from rnnviz.data.download import DatasetError
 
 try:
     from ._http import build_zip, names_zip_members

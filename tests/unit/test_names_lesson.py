@@ -11,10 +11,19 @@ import pytest
 import torch
 from torch import nn
 
-from rnnviz import names
-from rnnviz.checkpoints import CheckpointError, save_checkpoint
-from rnnviz.models import ModelConfig, RecurrentModel, TutorialConfig, TutorialRNN, check_lengths, last_step
-from rnnviz.names_lesson import (
+from rnnviz.core.checkpoints import CheckpointError, save_checkpoint
+from rnnviz.core.models import (
+    ModelConfig,
+    RecurrentModel,
+    TutorialConfig,
+    TutorialRNN,
+    check_lengths,
+    last_step,
+)
+from rnnviz.core.trace import trace
+from rnnviz.data import names
+from rnnviz.viz import evaluation
+from rnnviz.lessons.names import (
     DEFAULT_CHECKPOINT,
     EXAMPLES,
     MAX_NAME_CHARS,
@@ -22,16 +31,13 @@ from rnnviz.names_lesson import (
     NamesData,
     NamesLesson,
     ShuffledBatches,
-    accuracy_figure,
     check_typed_name,
     checkpoint_bytes,
-    class_counts_figure,
     evaluate,
     load_names_checkpoint,
     predict_name,
     score,
 )
-from rnnviz.trace import trace
 
 # Three names of different lengths, right-padded with 0.
 TOKENS = torch.tensor([[3, 1, 4, 1, 5], [2, 7, 0, 0, 0], [6, 0, 0, 0, 0]])
@@ -429,15 +435,15 @@ def test_pretrain_command_writes_a_loadable_checkpoint(shared_data, tmp_path, ca
 
 def test_figures_have_titles_axes_and_the_data(trained, data):
     trained.evaluate_if_due(force=True)
-    fig = accuracy_figure(trained.evaluations, data.majority_rate, data.majority_language)
+    fig = evaluation.accuracy_figure(trained.evaluations, data.majority_rate, data.majority_language)
     assert "held-out" in fig.layout.title.text
     assert fig.layout.xaxis.title.text == "training step" and fig.layout.yaxis.title.text == "accuracy"
     test_trace = next(t for t in fig.data if t.name == "test accuracy")
     assert list(test_trace.y) == [e.test.accuracy for e in trained.evaluations]
     assert any("Russian" in t.name for t in fig.data)
-    empty = accuracy_figure([])
+    empty = evaluation.accuracy_figure([])
     assert "Press Train" in empty.layout.annotations[0].text
-    counts = class_counts_figure(data.split_counts())
+    counts = evaluation.class_counts_figure(data.split_counts())
     assert list(counts.data[0].y) == list(names.LANGUAGES)
     assert sum(counts.data[0].x) == len(data.dataset)
     assert "Russian alone is 47%" in counts.layout.title.subtitle.text

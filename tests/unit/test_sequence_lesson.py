@@ -2,12 +2,21 @@
 import numpy as np
 import pytest
 
-from rnnviz.sequence_lesson import (
-    MODEL_PRESETS, SequenceLesson, SequenceLessonConfig, generalisation_experiment,
+from rnnviz.core.shapes import cell_shapes, fused_shapes
+from rnnviz.core.trace import IGNORE_INDEX
+from rnnviz.data.tasks import (
+    alphabet_windows,
+    builtin_tasks,
+    custom_task,
+    split_windows,
+    validate_custom_pair,
 )
-from rnnviz.shapes import cell_shapes, fused_shapes
-from rnnviz.tasks import alphabet_windows, builtin_tasks, custom_task, split_windows, validate_custom_pair
-from rnnviz.trace import IGNORE_INDEX
+from rnnviz.lessons.sequence import (
+    MODEL_PRESETS,
+    SequenceLesson,
+    SequenceLessonConfig,
+    generalisation_experiment,
+)
 
 
 def train_until_solved(lesson, max_epochs=300):

@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.tasks import builtin_tasks
-from rnnviz.train import History, StepRecord, TrainConfig, Trainer, sequence_loss
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.train import History, StepRecord, TrainConfig, Trainer, sequence_loss
+from rnnviz.data.tasks import builtin_tasks
 
 
 def ohlol_trainer(**train_kwargs):
@@ -134,7 +134,7 @@ def test_run_for_respects_its_time_slice():
 def test_training_slots_let_sessions_take_turns():
     import threading
 
-    from rnnviz.runtime import TrainingSlots
+    from rnnviz.core.runtime import TrainingSlots
 
     slots = TrainingSlots(1)
     inside = threading.Event()
@@ -152,7 +152,7 @@ def test_tracing_while_another_thread_trains_is_safe():
     """A page traces a typed input in one fragment while another fragment trains the same model."""
     import threading
 
-    from rnnviz.trace import trace
+    from rnnviz.core.trace import trace
 
     task = builtin_tasks()["alphabet"]
     inputs, targets = task.tensors()

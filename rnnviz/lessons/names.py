@@ -15,18 +15,24 @@ import math
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnviz import figures
-from rnnviz.checkpoints import CHECKPOINT_DIR, Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from rnnviz.models import ModelConfig, RecurrentModel, TutorialConfig, TutorialRNN
-from rnnviz.names import (
+from rnnviz.core.checkpoints import (
+    CHECKPOINT_DIR,
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
+from rnnviz.core.models import ModelConfig, RecurrentModel, TutorialConfig, TutorialRNN
+from rnnviz.core.trace import Trace, trace
+from rnnviz.core.train import TrainConfig, Trainer
+from rnnviz.data.names import (
     LANGUAGES,
     NAME_ALPHABET,
     NAME_VOCAB_SIZE,
@@ -38,8 +44,6 @@ from rnnviz.names import (
     normalise_name,
     stratified_split,
 )
-from rnnviz.trace import Trace, trace
-from rnnviz.train import TrainConfig, Trainer
 
 TASK = "names"
 CELLS: dict[str, str] = {
@@ -549,65 +553,3 @@ class NamesLesson:
     def predict(self, raw: str | None, prefer: str = "auto") -> NamePrediction:
         model, _ = self.answering_model(prefer)
         return predict_name(model, raw)
-
-
-# --- figures for this lesson (pure: data in, plotly figure out) -----------------------------------------
-
-def accuracy_figure(
-    evaluations: Sequence[Evaluation], majority_rate: float | None = None, majority_language: str = "Russian"
-) -> go.Figure:
-    """Held-out accuracy and balanced accuracy (and the training batches' accuracy) against step."""
-    title = "Accuracy on the held-out 10% while training"
-    fig = go.Figure()
-    if not evaluations:
-        fig.add_annotation(text="No evaluation yet. Press Train to start.", xref="paper", yref="paper",
-                           x=0.5, y=0.5, showarrow=False, font=dict(size=18, color="#777777"))
-    steps = [e.step for e in evaluations]
-    series = [
-        ("test accuracy", [e.test.accuracy for e in evaluations], figures.CORRECT_COLOUR, "solid"),
-        ("test balanced accuracy", [e.test.balanced_accuracy for e in evaluations], figures.TARGET_COLOUR, "solid"),
-        ("training batches", [e.train_accuracy for e in evaluations], figures.BAR_COLOUR, "dot"),
-    ]
-    for name, values, colour, dash in series:
-        fig.add_trace(go.Scatter(x=steps, y=values, mode="lines+markers" if len(steps) < 30 else "lines",
-                                 name=name, line=dict(color=colour, width=2.5, dash=dash),
-                                 hovertemplate="step %{x}<br>" + name + " = %{y:.1%}<extra></extra>"))
-    if majority_rate is not None and evaluations:
-        fig.add_trace(go.Scatter(
-            x=[min(steps), max(steps)], y=[majority_rate, majority_rate], mode="lines",
-            name=f"always “{majority_language}”: {majority_rate:.0%}", hoverinfo="skip",
-            line=dict(color=figures.THRESHOLD_COLOUR, width=1.5, dash="dash")))
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"))
-    subtitle = None
-    if evaluations:
-        last = evaluations[-1]
-        subtitle = (f"step {last.step}: accuracy {last.test.accuracy:.1%}, balanced {last.test.balanced_accuracy:.1%} "
-                    f"on {last.test.n} held-out names")
-    return figures._style(fig, title=title, subtitle=subtitle, height=460, x_title="training step",
-                          y_title="accuracy", margin_bottom=120)
-
-
-def class_counts_figure(counts: dict[str, tuple[int, int]]) -> go.Figure:
-    """Names per language (training + held out) as horizontal bars on a linear scale, so the
-    imbalance is as visible as it is to the model."""
-    languages = list(counts)
-    totals = [sum(counts[lang]) for lang in languages]
-    fig = go.Figure(go.Bar(
-        y=languages, x=totals, orientation="h", marker=dict(color=figures.AFTER_CLIP_COLOUR),
-        text=[f"{n:,}" for n in totals], textposition="outside", cliponaxis=False,
-        customdata=[list(counts[lang]) for lang in languages],
-        hovertemplate="%{y}: %{x:,} names (%{customdata[0]:,} training, %{customdata[1]:,} held out)<extra></extra>",
-    ))
-    total = sum(totals)
-    subtitle = None
-    if languages:
-        largest = languages[int(np.argmax(totals))]
-        smallest = languages[int(np.argmin(totals))]
-        subtitle = (f"{total:,} names; {largest} alone is {max(totals) / max(1, total):.0%}, "
-                    f"{smallest} has {min(totals):,}")
-    fig.update_yaxes(autorange="reversed", type="category")
-    figures._style(fig, title="Names per language", subtitle=subtitle,
-                   height=len(languages) * 26 + 170, x_title="names", y_title="language")
-    fig.update_layout(margin=dict(r=70), showlegend=False)
-    return fig

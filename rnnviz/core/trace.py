@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnviz.cells import cell_step, tutorial_step
-from rnnviz.models import RecurrentModel, State, TutorialRNN, weights_lock
+from rnnviz.core.cells import cell_step, tutorial_step
+from rnnviz.core.models import RecurrentModel, State, TutorialRNN, weights_lock
 
 IGNORE_INDEX = -100  # targets with this value are not scored (padding)
 

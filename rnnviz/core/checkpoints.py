@@ -16,11 +16,11 @@ from typing import Any
 
 import torch
 
-from rnnviz.models import ModelConfig, RecurrentModel
+from rnnviz.core.models import ModelConfig, RecurrentModel
 
 FORMAT = "rnnviz-checkpoint"
 VERSION = 1
-CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 MAX_CHECKPOINT_BYTES = 50_000_000
 
 

@@ -11,10 +11,17 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.tasks import ToyTask, builtin_tasks, custom_task, alphabet_windows, split_windows, windows_task
-from rnnviz.trace import Trace, trace
-from rnnviz.train import TrainConfig, Trainer
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.trace import Trace, trace
+from rnnviz.core.train import TrainConfig, Trainer
+from rnnviz.data.tasks import (
+    ToyTask,
+    alphabet_windows,
+    builtin_tasks,
+    custom_task,
+    split_windows,
+    windows_task,
+)
 
 
 @dataclass(frozen=True)

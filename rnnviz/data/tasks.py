@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnviz.trace import IGNORE_INDEX
+from rnnviz.core.trace import IGNORE_INDEX
 
 ALPHABET = string.ascii_lowercase
 MAX_CUSTOM_LENGTH = 40

@@ -20,7 +20,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnviz.cells import CELL_TYPES, TUTORIAL_CELL, TUTORIAL_PARAM_NAMES, ScratchCell, explicit_params, tutorial_step
+from rnnviz.core.cells import (
+    CELL_TYPES,
+    TUTORIAL_CELL,
+    TUTORIAL_PARAM_NAMES,
+    ScratchCell,
+    explicit_params,
+    tutorial_step,
+)
 
 IMPLEMENTATIONS = ("scratch", "cell", "fused")
 MAX_HIDDEN_SIZE = 1024

@@ -11,11 +11,11 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.figures import (
-    _add_animation_controls,
-    _empty_figure,
-    _style,
+from rnnviz.viz.style import (
+    add_animation_controls,
     display_char,
+    empty_figure,
+    style_figure,
     unique_labels,
 )
 
@@ -46,7 +46,7 @@ def metric_lines(
 ) -> go.Figure:
     """One line per named series (x, y); an optional dashed reference line (value, label)."""
     if not any(len(x) for x, _ in series.values()):
-        return _empty_figure(title, "No data yet. Press Train to start.", x_title=x_title, y_title=y_title)
+        return empty_figure(title, "No data yet. Press Train to start.", x_title=x_title, y_title=y_title)
     fig = go.Figure()
     for colour, (name, (x, y)) in zip(SERIES_COLOURS, series.items()):
         y = _log_safe(y) if log_y else np.asarray(y, dtype=float)
@@ -63,7 +63,7 @@ def metric_lines(
         fig.update_yaxes(range=list(y_range))
     # Legend under the plot: long titles and several series would collide above it.
     fig.update_layout(legend=dict(orientation="h", x=0, y=-0.22, yanchor="top"))
-    return _style(fig, title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
+    return style_figure(fig, title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
 
 
 def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, title: str,
@@ -71,7 +71,7 @@ def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, ti
     """One panel per model, side by side on one colour scale: training step (rows) × timestep
     (columns), coloured by log10 ‖∂L/∂h_t‖."""
     if not any(len(steps) for steps, _ in panels.values()):
-        return _empty_figure(title, "No training steps yet.", x_title=x_title, y_title="training step")
+        return empty_figure(title, "No training steps yet.", x_title=x_title, y_title="training step")
     fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=list(panels),
                         horizontal_spacing=0.03)
     for col, (name, (steps, norms)) in enumerate(panels.items(), start=1):
@@ -88,7 +88,7 @@ def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, ti
         ), row=1, col=col)
         fig.update_xaxes(title_text=x_title, row=1, col=col)
     fig.update_yaxes(title_text="training step", row=1, col=1)
-    return _style(fig, title=title, height=430, x_title=x_title, y_title="training step")
+    return style_figure(fig, title=title, height=430, x_title=x_title, y_title="training step")
 
 
 def eigenvalue_figure(eigenvalues: np.ndarray, *, title: str) -> go.Figure:
@@ -106,7 +106,7 @@ def eigenvalue_figure(eigenvalues: np.ndarray, *, title: str) -> go.Figure:
     fig.update_xaxes(range=[-extent, extent], zeroline=True)
     fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1, zeroline=True)
     fig.update_layout(legend=dict(orientation="h", y=-0.2))
-    return _style(fig, title=title, height=460, x_title="real part", y_title="imaginary part", margin_bottom=90)
+    return style_figure(fig, title=title, height=460, x_title="real part", y_title="imaginary part", margin_bottom=90)
 
 
 def gate_panel(
@@ -148,8 +148,8 @@ def gate_panel(
     fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(type="category")
     height = 120 + 95 * len(names)
-    _style(fig, title=title, height=height + 120, x_title="", y_title="", margin_bottom=150)
-    _add_animation_controls(fig, labels, active_frame=steps - 1, offset_px=40, current_prefix="up to ")
+    style_figure(fig, title=title, height=height + 120, x_title="", y_title="", margin_bottom=150)
+    add_animation_controls(fig, labels, active_frame=steps - 1, offset_px=40, current_prefix="up to ")
     return fig
 
 
@@ -179,10 +179,10 @@ def pca_trajectory(points: np.ndarray, input_chars: Sequence[str], explained: tu
     fig.update_xaxes(range=x_range)
     fig.update_yaxes(range=y_range)
     fig.update_layout(showlegend=False)
-    _style(fig, title=title, subtitle=f"the two axes explain {explained[0]:.0%} and {explained[1]:.0%} "
+    style_figure(fig, title=title, subtitle=f"the two axes explain {explained[0]:.0%} and {explained[1]:.0%} "
            "of the variance of h_t", height=560, x_title="principal component 1",
            y_title="principal component 2", margin_bottom=150)
-    _add_animation_controls(fig, unique_labels(input_chars), active_frame=steps - 1, offset_px=60,
+    add_animation_controls(fig, unique_labels(input_chars), active_frame=steps - 1, offset_px=60,
                             current_prefix="up to ")
     return fig
 
@@ -221,4 +221,4 @@ def tensor_blocks(tensors: list[tuple[str, tuple[int, ...], str]], *, title: str
     fig.update_xaxes(visible=False, range=[-0.6, max(4.0, x_cursor - 1.0)])
     fig.update_yaxes(visible=False, range=[-1.6, top + 0.6], scaleanchor="x", scaleratio=1)
     height_px = int(120 + 45 * (top + 2.2))
-    return _style(fig, title=title, height=min(460, max(240, height_px)), x_title="", y_title="")
+    return style_figure(fig, title=title, height=min(460, max(240, height_px)), x_title="", y_title="")

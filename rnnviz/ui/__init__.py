@@ -6,9 +6,9 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from rnnviz import figures
-from rnnviz.runtime import TrainingSlots, training_slot_count
-from rnnviz.train import Trainer
+from rnnviz.core.runtime import TrainingSlots, training_slot_count
+from rnnviz.core.train import Trainer
+from rnnviz.viz import training
 
 TICK_SECONDS = 0.25  # training per fragment run: short, so the page and other sessions stay responsive
 TICK_INTERVAL = "0.7s"  # pause between ticks, leaving room for the browser to draw
@@ -131,14 +131,14 @@ def training_charts(trainer: Trainer, key: str, accuracy: bool = True) -> None:
     left, right = st.columns(2)
     with left:
         chart(
-            figures.loss_curve(
+            training.loss_curve(
                 history.steps, history.losses, accuracy=history.metric("accuracy") if accuracy else None
             ),
             key=f"{key}_loss",
         )
     with right:
         chart(
-            figures.grad_norm_chart(
+            training.grad_norm_chart(
                 history.steps, history.grad_norms_before_clip, history.grad_norms_after_clip,
                 threshold=trainer.config.clip_threshold,
             ),

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnviz.models import weights_lock
-from rnnviz.trace import IGNORE_INDEX
+from rnnviz.core.models import weights_lock
+from rnnviz.core.trace import IGNORE_INDEX
 
 OPTIMIZERS = ("adam", "sgd")
 MAX_LEARNING_RATE = 100.0

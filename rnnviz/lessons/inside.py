@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnviz.cells import cell_step
-from rnnviz.models import ModelConfig, RecurrentModel
-from rnnviz.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
+from rnnviz.core.cells import cell_step
+from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
 
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 MAX_DELAY = 100

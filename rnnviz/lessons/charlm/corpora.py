@@ -1,0 +1,130 @@
+"""Texts to learn: the lyrics, Tiny Shakespeare, one language's surnames, or a student's own text."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.data.corpus import (
+    CorpusError,
+    Vocab,
+    build_vocab,
+    decode_uploaded_text,
+    encode,
+    load_builtin_corpus,
+    split_train_validation,
+)
+from rnnviz.data.download import ProgressCallback
+from rnnviz.lessons.charlm.limits import (
+    LYRICS_BOOK_CHARS,
+    MAX_PASTED_CHARS,
+    MAX_VOCAB,
+    MIN_CORPUS_CHARS,
+    VALIDATION_FRACTION,
+)
+
+# --- corpora ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusText:
+    """A text to learn. Two corpora are the same when their ``key`` is (the text is not compared)."""
+
+    key: str  # "jaychou_lyrics:10000", "names:English", "upload:<sha>" ...
+    title: str
+    text: str = field(compare=False, repr=False)
+    prefixes: tuple[str, ...] = field(default=(), compare=False)  # what the samples continue
+
+
+def lyrics_corpus(first_n_chars: int | None = LYRICS_BOOK_CHARS, progress: ProgressCallback | None = None) -> CorpusText:
+    """Jay Chou lyrics as the book prepares them (newlines → spaces), optionally the first N characters."""
+    text = load_builtin_corpus("jaychou_lyrics", progress, first_n_chars=first_n_chars)
+    span = "all" if first_n_chars is None else f"first {len(text):,} characters"
+    return CorpusText(f"jaychou_lyrics:{first_n_chars or 'all'}", f"Jay Chou lyrics ({span})", text, ("分开", "不分开"))
+
+
+def shakespeare_corpus(first_n_chars: int | None = None, progress: ProgressCallback | None = None) -> CorpusText:
+    text = load_builtin_corpus("tinyshakespeare", progress, first_n_chars=first_n_chars)
+    span = "all" if first_n_chars is None else f"first {len(text):,} characters"
+    return CorpusText(f"tinyshakespeare:{first_n_chars or 'all'}", f"Tiny Shakespeare ({span})", text,
+                      ("ROMEO:", "The "))
+
+
+def names_corpus(language: str, names_dir: Path | None = None, seed: int = 0) -> CorpusText:
+    """The surnames of one language, one per line, in a fixed shuffled order.
+
+    Shuffled because the files are sorted: otherwise the validation tail would be
+    the surnames starting with the last letters of the alphabet.
+    """
+    from rnnviz.data import names
+
+    if language not in names.LANGUAGES:
+        raise CorpusError(f"Unknown language {language!r}; choose one of {', '.join(names.LANGUAGES)}.")
+    dataset = names.load_names(names_dir)
+    label = names.LANGUAGES.index(language)
+    chosen = [name for name, lab in zip(dataset.names, dataset.labels) if lab == label]
+    order = np.random.default_rng(seed).permutation(len(chosen))
+    lines = [chosen[i] for i in order]
+    text = "\n".join(lines) + "\n"
+    initials = [c for c, _ in sorted(_counts(name[0] for name in lines).items(), key=lambda kv: -kv[1])[:2]]
+    return CorpusText(f"names:{language}", f"{language} surnames ({len(lines):,} names, one per line)", text,
+                      tuple(initials))
+
+
+def custom_corpus(data: bytes | str, name: str = "your text") -> CorpusText:
+    """Uploaded bytes (decoded strictly as UTF-8) or pasted text, checked like an upload."""
+    if isinstance(data, (bytes, bytearray)):
+        text = decode_uploaded_text(bytes(data))
+    else:
+        if len(data) > MAX_PASTED_CHARS:
+            raise CorpusError(f"The pasted text has {len(data):,} characters; the limit is {MAX_PASTED_CHARS:,}. "
+                              "Paste a shorter text or upload a file.")
+        text = decode_uploaded_text(data.encode("utf-8"), max_bytes=4 * MAX_PASTED_CHARS)
+    text = text.replace("\r", "\n")
+    if len(text) < MIN_CORPUS_CHARS:
+        raise CorpusError(f"The text has only {len(text)} characters; a language model needs at least "
+                          f"{MIN_CORPUS_CHARS} (and learns something from a few thousand).")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    frequent = max(_counts(c for c in text if not c.isspace()).items(), key=lambda kv: kv[1], default=(text[0], 0))[0]
+    prefixes = tuple(dict.fromkeys(p for p in (text[:2], frequent) if p.strip()))
+    return CorpusText(f"custom:{digest}", f"{name} ({len(text):,} characters)", text, prefixes or (text[:1],))
+
+
+def _counts(items) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedCorpus:
+    """A corpus as the model sees it: vocabulary, indices, training head and validation tail."""
+
+    corpus: CorpusText
+    vocab: Vocab
+    train: np.ndarray
+    validation: np.ndarray
+
+    @classmethod
+    def from_corpus(cls, corpus: CorpusText) -> "PreparedCorpus":
+        text = corpus.text
+        if len(text) < MIN_CORPUS_CHARS:
+            raise CorpusError(f"The text has only {len(text)} characters; at least {MIN_CORPUS_CHARS} are needed.")
+        vocab = build_vocab(text)
+        if len(vocab) > MAX_VOCAB:
+            raise CorpusError(f"This text has {len(vocab):,} distinct characters; the limit is {MAX_VOCAB:,}. "
+                              "Use a shorter or less varied text.")
+        train, validation = split_train_validation(encode(text, vocab), VALIDATION_FRACTION)
+        return cls(corpus, vocab, train, validation)
+
+    @property
+    def n_chars(self) -> int:
+        return len(self.train) + len(self.validation)
+
+    def text_of(self, indices: np.ndarray) -> str:
+        return "".join(self.vocab.index_to_char[int(i)] for i in indices)
+
+

@@ -1,0 +1,45 @@
+"""Validation perplexity on a bounded slice of the held-out tail."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnviz.data.corpus import (
+    perplexity,
+)
+from rnnviz.lessons.charlm.limits import EVAL_MAX_CHARS, EVAL_ROWS
+
+# --- perplexity --------------------------------------------------------------------------------------------
+
+
+def evaluate_perplexity(
+    model: nn.Module, indices: np.ndarray, *, max_chars: int = EVAL_MAX_CHARS, rows: int = EVAL_ROWS
+) -> float:
+    """exp(mean cross-entropy) of predicting ``indices[1:]`` from what precedes them.
+
+    The first ``max_chars + 1`` characters are cut into ``rows`` contiguous streams
+    read in parallel from a zero state (so each stream's first character is
+    predicted without context); bounded, so a 100,000-character tail costs no
+    more than 20,000.
+    """
+    data = np.asarray(indices, dtype=np.int64)[: max_chars + 1]
+    n_pairs = len(data) - 1
+    if n_pairs < 1:
+        raise ValueError("The validation text needs at least 2 characters.")
+    rows = max(1, min(rows, n_pairs))
+    length = n_pairs // rows
+    x = torch.from_numpy(data[: rows * length].reshape(rows, length))
+    y = torch.from_numpy(data[1: rows * length + 1].reshape(rows, length))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            logits, _ = model(x)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    finally:
+        model.train(was_training)
+    return perplexity(float(loss))
+
+

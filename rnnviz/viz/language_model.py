@@ -1,0 +1,333 @@
+"""Figures of the character language model lesson."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnnviz.viz.states import hidden_state_heatmap
+from rnnviz.viz.style import (
+    AFTER_CLIP_COLOUR,
+    CORRECT_COLOUR,
+    FONT_FAMILY,
+    MAX_HORIZONTAL_TICKS,
+    TARGET_COLOUR,
+    add_animation_controls,
+    as_array,
+    category_tick_angle,
+    controls_offset,
+    display_char,
+    empty_figure,
+    padded_chars,
+    style_figure,
+    z_for_json,
+)
+from rnnviz.viz.training import finite_points
+
+# ---------------------------------------------------------------- character language model
+
+VALIDATION_COLOUR = "#e4572e"
+CHANCE_COLOUR = "#888888"
+IDEAL_COLOUR = "#2a9d4b"
+MINIBATCH_COLOURS = ("#1f77b4", "#e4572e", "#2a9d4b", "#9467bd", "#8c564b", "#e377c2")
+ORDINALS = ("1st", "2nd", "3rd")
+
+
+def perplexity_curve(
+    steps: Sequence[int],
+    train_perplexity: Sequence[float],
+    eval_steps: Sequence[int],
+    validation_perplexity: Sequence[float],
+    *,
+    vocab_size: int,
+    title: str = "Perplexity: training vs. held-out text",
+) -> go.Figure:
+    """Perplexity against training step on a log axis.
+
+    The training minibatches' perplexity (exp of each step's loss), the validation
+    tail's perplexity at the evaluated steps, the chance line (a uniform guess over the
+    vocabulary has perplexity = vocabulary size) and the ideal line (1: every next
+    character certain and right). A gap opening between the two curves is memorisation.
+    """
+    y_title = "perplexity (log scale)"
+    step_values = as_array(steps, ndim=1)
+    train_values = as_array(train_perplexity, ndim=1)
+    eval_x = as_array(eval_steps, ndim=1)
+    eval_y = as_array(validation_perplexity, ndim=1)
+    if len(step_values) == 0 and len(eval_x) == 0:
+        return empty_figure(title, "No training steps yet. Press Train to start.",
+                             x_title="training step", y_title=y_title)
+    fig = go.Figure()
+    x, y = finite_points(step_values, train_values)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="training minibatch",
+                             line=dict(color=AFTER_CLIP_COLOUR, width=1.8),
+                             hovertemplate="step %{x}<br>training perplexity %{y:.3f}<extra></extra>"))
+    x, y = finite_points(eval_x, eval_y)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name="validation tail",
+                             line=dict(color=VALIDATION_COLOUR, width=2.5), marker=dict(size=6),
+                             hovertemplate="step %{x}<br>validation perplexity %{y:.2f}<extra></extra>"))
+    all_x = np.concatenate([step_values[np.isfinite(step_values)], eval_x[np.isfinite(eval_x)], [0.0]])
+    x_span = [float(all_x.min()), float(max(all_x.max(), 1.0))]
+    fig.add_trace(go.Scatter(x=x_span, y=[vocab_size, vocab_size], mode="lines",
+                             name=f"chance = vocabulary size ({vocab_size:,})",
+                             line=dict(color=CHANCE_COLOUR, width=2, dash="dash"), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x_span, y=[1, 1], mode="lines", name="ideal = 1",
+                             line=dict(color=IDEAL_COLOUR, width=2, dash="dot"), hoverinfo="skip"))
+    finite = np.concatenate([train_values[np.isfinite(train_values)], eval_y[np.isfinite(eval_y)], [vocab_size]])
+    top = float(np.log10(max(finite.max(), 2.0) * 1.6))
+    fig.update_yaxes(type="log", range=[-0.03, top], dtick="D2")  # 1, 2, 5, 10, 20, 50, ...
+    last_parts = []
+    if len(train_values) and np.isfinite(train_values[-1]):
+        last_parts.append(f"last training minibatch {short_number(train_values[-1])}")
+    if len(eval_y) and np.isfinite(eval_y[-1]):
+        last_parts.append(f"validation {short_number(eval_y[-1])}")
+    style_figure(fig, title=title, subtitle=" · ".join(last_parts) or "not trained yet", height=500,
+           x_title="training step", y_title=y_title)
+    return legend_under_subtitle(fig)
+
+
+def short_number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def legend_under_subtitle(fig: go.Figure, rows: int = 1) -> go.Figure:
+    """A horizontal legend between the subtitle and the plot (room made in the top margin)."""
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
+                      margin=dict(t=100 + 24 * rows))
+    return fig
+
+
+def minibatch_layout_figure(
+    rows: Sequence[Any],
+    corpus_len: int,
+    *,
+    scheme: str,
+    num_steps: int,
+    batch_size: int,
+    max_batches: int = 3,
+    max_rows: int = 16,
+    title: str | None = None,
+) -> go.Figure:
+    """Where the first minibatches' rows come from in the training text.
+
+    ``rows`` are ``(batch_index, row, start, end)`` records (``rnnviz.corpus.MinibatchRow``).
+    y = row of the minibatch, x = position in the text, one colour per minibatch. For
+    sequential sampling the grey band behind each row is its stream: minibatch k+1 sits
+    right after minibatch k. Segments too short to see on a long text still get a marker.
+    """
+    title = title or f"How the first {max_batches} minibatches cut the training text ({scheme} sampling)"
+    shown_rows = min(batch_size, max_rows)
+    y_labels = [f"row {r}" for r in range(shown_rows)]
+    fig = go.Figure()
+    if scheme == "sequential":
+        stream = corpus_len // batch_size
+        xs, ys = [], []
+        for r in range(shown_rows):
+            xs += [r * stream, (r + 1) * stream, None]
+            ys += [y_labels[r], y_labels[r], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="each row's stream",
+                                 line=dict(color="#dddddd", width=14), hoverinfo="skip"))
+    for k in range(max_batches):
+        segments = [r for r in rows if r[0] == k and r[1] < shown_rows]
+        if not segments:
+            continue
+        colour = MINIBATCH_COLOURS[k % len(MINIBATCH_COLOURS)]
+        xs, ys = [], []
+        for _, r, start, end in segments:
+            xs += [start, end, None]
+            ys += [y_labels[r], y_labels[r], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"minibatch {k}", legendgroup=str(k),
+                                 line=dict(color=colour, width=14), hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=[(s + e) / 2 for _, _, s, e in segments], y=[y_labels[r] for _, r, _, _ in segments],
+            mode="markers", marker=dict(color=colour, size=9, symbol="square"), legendgroup=str(k),
+            showlegend=False, customdata=[[k, s, e - 1] for _, _, s, e in segments],
+            hovertemplate="minibatch %{customdata[0]}, %{y}<br>characters %{customdata[1]}–%{customdata[2]}"
+                          "<extra></extra>",
+        ))
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed")
+    fig.update_xaxes(range=[0, max(corpus_len, 1)], rangemode="tozero")
+    if scheme == "sequential":
+        subtitle = "Row r of minibatch k+1 continues where row r of minibatch k stopped: the state is carried over"
+    else:
+        subtitle = f"Each row is a random piece of {num_steps} characters: the state starts from zero every minibatch"
+    more = f" (first {shown_rows} of {batch_size} rows shown)" if batch_size > shown_rows else ""
+    style_figure(fig, title=title + more, subtitle=subtitle, height=int(np.clip(shown_rows * 26, 160, 420)) + 220,
+           x_title="position in the training text (character index)", y_title="row of the minibatch")
+    return legend_under_subtitle(fig)
+
+
+def _ordinal(rank: int) -> str:
+    return ORDINALS[rank] if rank < len(ORDINALS) else f"{rank + 1}th"
+
+
+def candidates_heatmap(
+    step_labels: Sequence[str],
+    candidate_labels: Sequence[Sequence[str]],
+    candidate_probs: np.ndarray,
+    chosen_rank: Sequence[int],
+    *,
+    title: str = "Top candidates for each generated character",
+    subtitle: str | None = None,
+    x_title: str = "generation step · generated character",
+) -> go.Figure:
+    """Rank (rows: most likely on top) × generation step (columns), each cell naming a candidate
+    character and coloured by its probability 0..1; an open square marks the character chosen.
+
+    Works for any vocabulary size (1,000+ Chinese characters) because it shows only k rows.
+    """
+    probs = as_array(candidate_probs, ndim=2)
+    n_steps, k = probs.shape
+    if n_steps == 0 or k == 0:
+        return empty_figure(title, "Nothing generated yet.", x_title=x_title, y_title="candidate rank")
+    x_labels = list(step_labels)[:n_steps]
+    rows = list(range(k))
+    text = [[display_char(candidate_labels[t][r]) for t in range(n_steps)] for r in range(k)]
+    fig = go.Figure(go.Heatmap(
+        z=z_for_json(probs.T), x=x_labels, y=rows, text=text, texttemplate="%{text}",
+        textfont=dict(family=FONT_FAMILY, size=16 if n_steps <= 30 else 13),
+        colorscale="Viridis", zmin=0.0, zmax=1.0, xgap=1, ygap=1,
+        colorbar=dict(title=dict(text="probability"), thickness=18),
+        hovertemplate="step %{x}<br>candidate “%{text}”: p = %{z:.3f}<extra></extra>",
+    ))
+    ranks = [int(r) for r in list(chosen_rank)[:n_steps]]
+    inside = [t for t in range(n_steps) if ranks[t] < k]
+    # An orange bar under the chosen character of each column (it underlines, never hides, the text).
+    fig.add_trace(go.Scatter(
+        x=[x_labels[t] for t in inside], y=[ranks[t] + 0.36 for t in inside], mode="markers",
+        name="chosen character", hoverinfo="skip",
+        marker=dict(symbol="line-ew", size=13 if n_steps <= 30 else 9, line=dict(width=4, color=TARGET_COLOUR)),
+    ))
+    fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=[_ordinal(r) for r in rows],
+                     range=[k - 0.5, -0.5], showgrid=False, zeroline=False)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels,
+                     tickangle=category_tick_angle(n_steps), showgrid=False)
+    height = int(np.clip(k * 44, 160, 560)) + 70 + (35 if n_steps > MAX_HORIZONTAL_TICKS else 0) + 150
+    style_figure(fig, title=title, subtitle=subtitle, height=height, x_title=x_title, y_title="candidate rank",
+           margin_bottom=70 + (35 if n_steps > MAX_HORIZONTAL_TICKS else 0))
+    fig.update_layout(showlegend=True)  # one legend entry is hidden unless asked for
+    return legend_under_subtitle(fig)
+
+
+def candidate_bars(
+    step_labels: Sequence[str],
+    candidate_labels: Sequence[Sequence[str]],
+    sampling_probs: np.ndarray,
+    model_probs: np.ndarray,
+    chosen_position: Sequence[int],
+    *,
+    title: str = "The distribution each character was drawn from",
+    show_model: bool = True,
+) -> go.Figure:
+    """Animated bars, one frame per generated character: the candidates' probabilities in the
+    distribution actually sampled from (after temperature / top-k), and beside them (grey) the
+    model's own softmax. ``chosen_position[t]`` is the chosen character's place in row t (green).
+    **Initial state: frame 0** (the first generated character); y is fixed at 0..1.
+    """
+    sampled = as_array(sampling_probs, ndim=2)
+    model = as_array(model_probs, ndim=2)
+    n_steps, k = sampled.shape
+    if n_steps == 0 or k == 0:
+        return empty_figure(title, "Nothing generated yet.", x_title="candidate character", y_title="probability")
+    ranks = [int(r) for r in list(chosen_position)[:n_steps]]
+
+    def frame_data(t: int) -> list[go.Bar]:
+        labels = [display_char(c) for c in candidate_labels[t]]
+        colours = [CORRECT_COLOUR if r == ranks[t] else AFTER_CLIP_COLOUR for r in range(k)]
+        texts = ["chosen" if r == ranks[t] else "" for r in range(k)]
+        bars = [go.Bar(x=labels, y=np.nan_to_num(sampled[t]).round(4).tolist(), name="sampled from",
+                       marker=dict(color=colours), text=texts, textposition="outside")]
+        if show_model:
+            bars.append(go.Bar(x=labels, y=np.nan_to_num(model[t]).round(4).tolist(), name="model softmax",
+                               marker=dict(color="#bbbbbb")))
+        return bars
+
+    frames = [frame_data(t) for t in range(n_steps)]
+    fig = go.Figure(frames[0])
+    fig.update_traces(hovertemplate="“%{x}”: p = %{y:.3f}<extra>%{fullData.name}</extra>", cliponaxis=False)
+    fig.update_traces(selector=dict(name="sampled from"), textfont=dict(size=13), constraintext="none")
+    traces = list(range(len(frames[0])))
+    fig.frames = [go.Frame(name=str(t), traces=traces, data=data) for t, data in enumerate(frames)]
+    fig.update_yaxes(range=[0, 1.05], fixedrange=True)
+    fig.update_xaxes(type="category", tickangle=category_tick_angle(k), tickfont=dict(size=17))
+    fig.update_layout(barmode="group", bargap=0.2, showlegend=False)  # the subtitle is the legend
+    subtitle = (f"<span style='color:{CORRECT_COLOUR}'>■</span> chosen character   "
+                f"<span style='color:{AFTER_CLIP_COLOUR}'>■</span> distribution sampled from"
+                + ("   <span style='color:#bbbbbb'>■</span> the model's softmax (temperature 1)" if show_model else ""))
+    offset = controls_offset(k)
+    style_figure(fig, title=title, subtitle=subtitle, height=560, x_title="candidate character", y_title="probability",
+           margin_bottom=offset + 95)
+    return add_animation_controls(fig, list(step_labels)[:n_steps], active_frame=0, offset_px=offset,
+                                   current_prefix="generating ")
+
+
+def text_activation_figure(
+    chars: Sequence[str],
+    values: np.ndarray,
+    *,
+    prefix_len: int = 0,
+    width: int = 40,
+    title: str = "The text coloured by one hidden unit",
+    colorbar_title: str = "h_t[unit]",
+    value_range: tuple[float, float] = (-1.0, 1.0),
+) -> go.Figure:
+    """Karpathy's view: the text laid out in rows of ``width`` characters, each character's cell
+    coloured by the chosen unit's value after reading it (diverging scale fixed at -1..1).
+    The first ``prefix_len`` characters (the typed prefix) are bold.
+    """
+    vals = as_array(values, ndim=1)
+    chars = [str(c) for c in list(chars)[: len(vals)]]
+    n = len(chars)
+    if n == 0:
+        return empty_figure(title, "No text yet.", x_title="character in the row", y_title="row")
+    width = max(1, min(int(width), n))
+    n_rows = -(-n // width)
+    z = np.full((n_rows, width), np.nan)
+    text = [[""] * width for _ in range(n_rows)]
+    hover = [[""] * width for _ in range(n_rows)]
+    for i, (c, v) in enumerate(zip(chars, vals)):
+        r, col = divmod(i, width)
+        z[r, col] = v
+        shown = display_char(c)
+        text[r][col] = f"<b>{shown}</b>" if i < prefix_len else shown
+        hover[r][col] = f"t={i} “{shown}”{' (prefix)' if i < prefix_len else ''}"
+    y_labels = [f"{r * width}–{min(n, (r + 1) * width) - 1}" for r in range(n_rows)]
+    z_min, z_max = float(value_range[0]), float(value_range[1])
+    fig = go.Figure(go.Heatmap(
+        z=z_for_json(z), x=list(range(width)), y=y_labels, text=text, texttemplate="%{text}",
+        customdata=hover, textfont=dict(family=FONT_FAMILY, size=17),
+        colorscale="RdBu_r", zmin=z_min, zmax=z_max, zmid=0.0 if np.isclose(z_min, -z_max) else None,
+        xgap=2, ygap=2, hoverongaps=False, colorbar=dict(title=dict(text=colorbar_title), thickness=18),
+        hovertemplate="%{customdata}<br>value %{z:.3f}<extra></extra>",
+    ))
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_traces(colorbar=dict(tickvals=[z_min, 0.0, z_max] if z_min < 0 < z_max else None, len=1.0))
+    subtitle = "bold: the prefix you typed · red positive, blue negative, white 0" if prefix_len else \
+        "red positive, blue negative, white 0"
+    return style_figure(fig, title=title, subtitle=subtitle, height=max(n_rows * 40, 120) + 190,
+                  x_title="character in the row (read left to right, then the next row)", y_title="characters")
+
+
+def unit_heatmap(
+    hidden_states: np.ndarray,
+    input_chars: Sequence[str],
+    units: Sequence[int],
+    *,
+    title: str = "Hidden state h_t over time",
+    animate: bool = False,
+) -> go.Figure:
+    """:func:`hidden_state_heatmap` for a chosen subset of units, rows labelled with the real unit
+    numbers (h[17], h[3], ...) so a big hidden layer stays readable."""
+    states = as_array(hidden_states, ndim=2)
+    chosen = [int(u) for u in units]
+    fig = hidden_state_heatmap(states[:, chosen] if chosen else states[:, :0], input_chars, title=title,
+                               animate=animate)
+    if not chosen or not fig.data:
+        return fig
+    labels = [f"h[{u}]" for u in chosen]
+    chars = padded_chars(input_chars, states.shape[0])
+    fig.data[0].y = labels
+    fig.data[0].text = [[f"t={t} '{display_char(c)}', {y}" for t, c in enumerate(chars)] for y in labels]
+    return fig

@@ -1,0 +1,160 @@
+"""Training curves: loss (and accuracy) and gradient norms before and after clipping."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnnviz.viz.style import (
+    AFTER_CLIP_COLOUR,
+    BEFORE_CLIP_COLOUR,
+    CORRECT_COLOUR,
+    LOG_DISPLAY_FLOOR,
+    THRESHOLD_COLOUR,
+    as_array,
+    empty_figure,
+    legend_on_top,
+    style_figure,
+)
+
+# ---------------------------------------------------------------- training curves
+
+
+def loss_curve(
+    steps: Sequence[int],
+    losses: Sequence[float],
+    *,
+    title: str = "Training loss",
+    y_title: str = "cross-entropy loss",
+    accuracy: Sequence[float] | None = None,
+    log_y: bool = False,
+) -> go.Figure:
+    """Loss against training step; optional accuracy (0..1) on a second y axis on the right.
+
+    NaN/inf losses (a diverged run) cannot be drawn; they are dropped and counted in the subtitle.
+    """
+    step_values = as_array(steps, ndim=1)
+    loss_values = as_array(losses, ndim=1)
+    n = min(len(step_values), len(loss_values))
+    if n == 0:
+        return empty_figure(title, "No training steps yet. Press Train to start.",
+                             x_title="training step", y_title=y_title)
+    step_values, loss_values = step_values[:n], loss_values[:n]
+    finite = np.isfinite(step_values) & np.isfinite(loss_values)
+    shown_loss = loss_values[finite]
+    if log_y:
+        shown_loss = np.maximum(shown_loss, LOG_DISPLAY_FLOOR)
+
+    fig = go.Figure(go.Scatter(
+        x=step_values[finite], y=shown_loss, mode="lines", name="loss",
+        line=dict(color=AFTER_CLIP_COLOUR, width=2.5),
+        hovertemplate="step %{x}<br>loss = %{y:.4f}<extra></extra>",
+    ))
+    if accuracy is not None:
+        accuracy_values = as_array(accuracy, ndim=1)
+        m = min(len(step_values), len(accuracy_values))
+        ok = np.isfinite(step_values[:m]) & np.isfinite(accuracy_values[:m])
+        fig.add_trace(go.Scatter(
+            x=step_values[:m][ok], y=accuracy_values[:m][ok], mode="lines", name="accuracy",
+            yaxis="y2", line=dict(color=CORRECT_COLOUR, width=2.5),
+            hovertemplate="step %{x}<br>accuracy = %{y:.1%}<extra></extra>",
+        ))
+        fig.update_layout(
+            # tickmode "auto": plotly.js 4 defaults overlaying axes to "sync" (odd accuracy ticks).
+            yaxis2=dict(title=dict(text="accuracy"), overlaying="y", side="right", range=[0, 1],
+                        tickformat=".0%", tickmode="auto", showgrid=False),
+            legend=legend_on_top(),
+        )
+    else:
+        fig.update_layout(showlegend=False)
+    if log_y:
+        fig.update_layout(yaxis=dict(type="log"))
+    dropped = int(n - finite.sum())
+    subtitle = f"{dropped} non-finite loss value{'s' if dropped != 1 else ''} not shown" if dropped else None
+    style_figure(fig, title=title, subtitle=subtitle, height=420, x_title="training step", y_title=y_title)
+    if accuracy is not None:
+        fig.update_layout(margin=dict(r=70))
+    return fig
+
+
+def count_clipped(norm_before: Sequence[float], threshold: float | None) -> int:
+    """How many steps had a gradient norm above the clip threshold (0 when clipping is off).
+
+    An infinite norm counts as clipped (it is above any threshold); NaN does not.
+    """
+    if threshold is None:
+        return 0
+    norms = as_array(norm_before, ndim=1)
+    with np.errstate(invalid="ignore"):
+        return int(np.count_nonzero(norms > threshold))
+
+
+def finite_points(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (step, value) with both finite, values floored for a log axis."""
+    n = min(len(steps), len(values))
+    steps, values = steps[:n], values[:n]
+    keep = np.isfinite(steps) & np.isfinite(values)
+    return steps[keep], np.maximum(values[keep], LOG_DISPLAY_FLOOR)
+
+
+def grad_norm_chart(
+    steps: Sequence[int],
+    norm_before: Sequence[float],
+    norm_after: Sequence[float],
+    *,
+    threshold: float | None,
+    title: str = "Gradient norm before and after clipping",
+) -> go.Figure:
+    """Gradient norm per step on a log axis: before/after clipping, the threshold dashed,
+    clipped steps marked, and "N of M steps clipped" (or "clipping off") as the subtitle.
+
+    Zeros are drawn at 1e-12 (log axis); NaN/inf points are left out of the lines.
+    """
+    step_values = as_array(steps, ndim=1)
+    before = as_array(norm_before, ndim=1)
+    after = as_array(norm_after, ndim=1)
+    y_title = "gradient norm ‖g‖ (log scale)"
+    if len(step_values) == 0 or len(before) == 0:
+        return empty_figure(title, "No gradient norms yet. Press Train to start.",
+                             x_title="training step", y_title=y_title)
+
+    fig = go.Figure()
+    x, y = finite_points(step_values, before)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="before clipping",
+                             line=dict(color=BEFORE_CLIP_COLOUR, width=2),
+                             hovertemplate="step %{x}<br>before: %{y:.3g}<extra></extra>"))
+    x, y = finite_points(step_values, after)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="after clipping",
+                             line=dict(color=AFTER_CLIP_COLOUR, width=2),
+                             hovertemplate="step %{x}<br>after: %{y:.3g}<extra></extra>"))
+
+    n_steps = min(len(step_values), len(before))
+    if threshold is None:
+        subtitle = "clipping off"
+    else:
+        n_clipped = count_clipped(before[:n_steps], threshold)
+        subtitle = f"{n_clipped} of {n_steps} steps clipped (threshold {threshold:g})"
+        finite_steps = step_values[np.isfinite(step_values)]
+        if np.isfinite(threshold) and finite_steps.size:
+            # A trace, not a layout shape: it gets a legend entry and needs no log-axis coordinates.
+            fig.add_trace(go.Scatter(
+                x=[finite_steps.min(), finite_steps.max()], y=[threshold, threshold], mode="lines",
+                name=f"clip threshold = {threshold:g}",
+                line=dict(color=THRESHOLD_COLOUR, width=2, dash="dash"), hoverinfo="skip",
+            ))
+        with np.errstate(invalid="ignore"):
+            clipped = before[:n_steps] > threshold
+        x, y = finite_points(step_values[:n_steps][clipped], before[:n_steps][clipped])
+        fig.add_trace(go.Scatter(
+            x=x, y=y, mode="markers", name="clipped step",
+            marker=dict(color="#d62728", size=9, symbol="circle-open", line=dict(width=2)),
+            hovertemplate="step %{x} clipped<br>norm was %{y:.3g}<extra></extra>",
+        ))
+    fig.update_yaxes(type="log")
+    # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
+    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
+    return style_figure(fig, title=title, subtitle=subtitle, height=470,
+                  x_title="training step", y_title=y_title, margin_bottom=110)
+
+
