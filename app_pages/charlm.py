@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -14,6 +13,10 @@ from rnnviz.data.corpus import MAX_UPLOAD_BYTES
 from rnnviz.data.download import DatasetError, format_bytes
 from rnnviz.data.names import LANGUAGES
 from rnnviz.lessons.charlm import (
+    CORPUS_SOURCES,
+    CorpusChoice,
+    PreparedCorpus,
+    corpus_for,
     GENERATION_METHODS,
     LYRICS_BOOK_CHARS,
     MAX_GENERATE,
@@ -27,23 +30,13 @@ from rnnviz.lessons.charlm import (
     GenerationConfig,
     PretrainedLM,
     check_prefix,
-    custom_corpus,
     generate,
     load_pretrained,
-    lyrics_corpus,
-    names_corpus,
     pretrained_for,
-    shakespeare_corpus,
 )
 from rnnviz.viz import language_model, style, training
 
 KEY = "charlm"
-CORPORA = {
-    "lyrics": "Jay Chou lyrics (the book's corpus)",
-    "shakespeare": "Tiny Shakespeare",
-    "names": "Surnames of one language",
-    "custom": "Your own text (upload or paste)",
-}
 LYRICS_SIZES = [2_000, 5_000, 10_000, 20_000, 40_000, None]
 SHAKESPEARE_SIZES = [10_000, 100_000, 300_000, None]
 HIDDEN_SIZES = [16, 32, 64, 128, 256, 512]
@@ -73,35 +66,31 @@ def size_label(n: int | None) -> str:
     return "all" if n is None else f"{n:,}"
 
 
-def read_corpus_request() -> tuple[str, Callable[[Callable | None], CorpusText]] | None:
-    """Sidebar corpus widgets → (key, loader), or None when the user has not given a text yet."""
+def read_corpus_choice() -> CorpusChoice:
+    """The sidebar's corpus widgets."""
     sb = st.sidebar
     sb.header("Corpus")
-    source = sb.radio("Corpus", list(CORPORA), format_func=CORPORA.get, key="charlm_sb_corpus",
+    source = sb.radio("Corpus", list(CORPUS_SOURCES), format_func=CORPUS_SOURCES.get, key="charlm_sb_corpus",
                       label_visibility="collapsed")
     if source == "lyrics":
         n = sb.select_slider("Characters of the lyrics", LYRICS_SIZES, value=LYRICS_BOOK_CHARS,
                              format_func=size_label, key="charlm_sb_lyrics_chars",
                              help="The book trains on the first 10,000 characters (1,027 distinct).")
-        return f"jaychou_lyrics:{n or 'all'}", lambda progress: lyrics_corpus(n, progress)
+        return CorpusChoice(source, first_n_chars=n)
     if source == "shakespeare":
         n = sb.select_slider("Characters of Shakespeare", SHAKESPEARE_SIZES, value=None, format_func=size_label,
                              key="charlm_sb_shakespeare_chars")
-        return f"tinyshakespeare:{n or 'all'}", lambda progress: shakespeare_corpus(n, progress)
+        return CorpusChoice(source, first_n_chars=n)
     if source == "names":
         language = sb.selectbox("Language", LANGUAGES, index=LANGUAGES.index("English"), key="charlm_sb_language",
                                 help="The model learns the surnames of this language and invents new ones.")
-        return f"names:{language}", lambda progress: names_corpus(language)
+        return CorpusChoice(source, language=language)
     uploaded = sb.file_uploader(f"Upload a UTF-8 .txt file (at most {format_bytes(MAX_UPLOAD_BYTES)})", type=["txt"],
                                 key="charlm_sb_upload", max_upload_size=20)
     pasted = sb.text_area("…or paste text", key="charlm_sb_paste", height=150,
                           placeholder="Paste a few thousand characters of any language.")
-    if uploaded is not None:
-        data = uploaded.getvalue()
-        return "upload", lambda progress: custom_corpus(data, uploaded.name)
-    if pasted and pasted.strip():
-        return "paste", lambda progress: custom_corpus(pasted, "pasted text")
-    return None
+    return CorpusChoice(source, uploaded=None if uploaded is None else uploaded.getvalue(),
+                        uploaded_name=uploaded.name if uploaded is not None else "", pasted=pasted or "")
 
 
 def read_model_settings() -> dict:
@@ -134,25 +123,14 @@ def read_model_settings() -> dict:
                 learning_rate=float(learning_rate), clip_threshold=clip, seed=int(seed))
 
 
-def load_corpus(key: str, loader, current: CorpusText | None) -> CorpusText:
-    """The corpus for ``key``: the session's copy if it is the same one, else loaded (maybe downloaded)."""
-    if current is not None and current.key == key:
-        return current
-    holder: dict = {}
+@st.cache_resource(show_spinner=False, max_entries=8)
+def shared_prepared_corpus(key: str, _corpus: CorpusText) -> PreparedCorpus:
+    """The corpus encoded once per server and shared read-only by every session that picks it."""
+    return PreparedCorpus.from_corpus(_corpus)
 
-    def progress(done: int, total: int | None) -> None:
-        if "bar" not in holder:
-            holder["bar"] = st.progress(0.0, text="Downloading the corpus…")
-        fraction = done / total if total else 0.0
-        holder["bar"].progress(min(1.0, fraction),
-                               text=f"Downloading the corpus… {format_bytes(done)}"
-                                    + (f" of {format_bytes(total)}" if total else ""))
 
-    with st.spinner("Loading the corpus…"):
-        corpus = loader(progress)
-    if "bar" in holder:
-        holder["bar"].empty()
-    return corpus
+def new_lesson(config: CharLMConfig) -> CharLMLesson:
+    return CharLMLesson(config, shared_prepared_corpus(config.corpus.key, config.corpus))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -213,39 +191,36 @@ def show_minibatches(lesson: CharLMLesson) -> None:
     st.dataframe(lesson.minibatch_preview(n_batches=2, n_rows=3), hide_index=True)
 
 
-def render_live(state: ui.LiveSession) -> Callable[[CharLMLesson], None]:
-    def render(lesson: CharLMLesson) -> None:
-        lesson.update_monitors(force=not state.playing)
-        trainer = lesson.trainer
-        latest = lesson.latest
-        if trainer.step_count == 0:
-            st.markdown(f"### Untrained: validation perplexity {fmt_ppl(latest.validation_perplexity)} "
-                        f"(chance: {lesson.vocab_size:,})\nPress **Train**.")
-        else:
-            st.markdown(
-                f"### Training perplexity {fmt_ppl(lesson.train_perplexity())} · validation "
-                f"{fmt_ppl(latest.validation_perplexity if latest else math.nan)}\n"
-                f"step **{trainer.step_count:,}** · epoch **{lesson.feeder.epochs_done:.1f}** · "
-                f"**{lesson.chars_per_second:,.0f}** characters/s · {trainer.train_seconds:.1f} s of training"
-                + (f" · validation measured at step {latest.step:,}" if latest and latest.step != trainer.step_count
-                   else ""))
-        history = trainer.history
-        ui.chart(language_model.perplexity_curve(
-            history.steps, history.metric("perplexity"), [e.step for e in lesson.evaluations],
-            [e.validation_perplexity for e in lesson.evaluations], vocab_size=lesson.vocab_size),
-            key=f"{KEY}_ppl")
-        ui.chart(training.grad_norm_chart(history.steps, history.grad_norms_before_clip,
-                                         history.grad_norms_after_clip, threshold=trainer.config.clip_threshold),
-                 key=f"{KEY}_grad")
-        samples = lesson.samples
-        if samples is not None:
-            st.markdown(f"**Samples** (greedy, {len(samples.continuations[0][1])} characters) at step "
-                        f"{samples.step:,}, epoch {samples.epochs:.1f}:")
-            st.code("\n".join(f"{p} → {c if c.strip() else '␣' * len(c)}".replace("\n", "↵")
-                              for p, c in samples.continuations), language=None, wrap_lines=True)
-            st.caption("An untrained model repeats the most frequent character (␣ marks spaces); "
-                       "a memorising one recites the corpus.")
-    return render
+def render_live(lesson: CharLMLesson) -> None:
+    trainer = lesson.trainer
+    latest = lesson.latest
+    if trainer.step_count == 0:
+        st.markdown(f"### Untrained: validation perplexity {fmt_ppl(latest.validation_perplexity)} "
+                    f"(chance: {lesson.vocab_size:,})\nPress **Train**.")
+    else:
+        st.markdown(
+            f"### Training perplexity {fmt_ppl(lesson.train_perplexity())} · validation "
+            f"{fmt_ppl(latest.validation_perplexity if latest else math.nan)}\n"
+            f"step **{trainer.step_count:,}** · epoch **{lesson.feeder.epochs_done:.1f}** · "
+            f"**{lesson.chars_per_second:,.0f}** characters/s · {trainer.train_seconds:.1f} s of training"
+            + (f" · validation measured at step {latest.step:,}" if latest and latest.step != trainer.step_count
+               else ""))
+    history = trainer.history
+    ui.chart(language_model.perplexity_curve(
+        history.steps, history.metric("perplexity"), [e.step for e in lesson.evaluations],
+        [e.validation_perplexity for e in lesson.evaluations], vocab_size=lesson.vocab_size),
+        key=f"{KEY}_ppl")
+    ui.chart(training.grad_norm_chart(history.steps, history.grad_norms_before_clip,
+                                     history.grad_norms_after_clip, threshold=trainer.config.clip_threshold),
+             key=f"{KEY}_grad")
+    samples = lesson.samples
+    if samples is not None:
+        st.markdown(f"**Samples** (greedy, {len(samples.continuations[0][1])} characters) at step "
+                    f"{samples.step:,}, epoch {samples.epochs:.1f}:")
+        st.code("\n".join(f"{p} → {c if c.strip() else '␣' * len(c)}".replace("\n", "↵")
+                          for p, c in samples.continuations), language=None, wrap_lines=True)
+        st.caption("An untrained model repeats the most frequent character (␣ marks spaces); "
+                   "a memorising one recites the corpus.")
 
 
 def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: PretrainedLM | None
@@ -378,37 +353,23 @@ def show_unit_colouring(result: Generation) -> None:
 
 # --- the page ---------------------------------------------------------------------------------------------
 
-request = read_corpus_request()
+choice = read_corpus_choice()
 model_settings = read_model_settings()
-if request is None:
+if not choice.ready:
     st.info("Upload a UTF-8 text file or paste some text in the sidebar to train on it.",
             icon=":material/upload_file:")
     st.stop()
 
 existing = st.session_state.get(KEY)
-current_corpus = existing.lesson.config.corpus if existing is not None else None
-corpus_key, loader = request
 try:
-    if corpus_key in ("upload", "paste"):
-        corpus = loader(None)  # the key is the text's checksum, known only after decoding
-        if current_corpus is not None and current_corpus.key == corpus.key:
-            corpus = current_corpus
-    else:
-        corpus = load_corpus(corpus_key, loader, current_corpus)
+    with ui.download_progress("Downloading the corpus") as progress, st.spinner("Loading the corpus…"):
+        corpus = corpus_for(choice, existing.lesson.config.corpus if existing is not None else None, progress)
 except (DatasetError, ValueError) as err:
     st.error(str(err), icon=":material/error:")
     st.stop()
 
 config = CharLMConfig(corpus=corpus, **model_settings)
-try:
-    state = ui.session(KEY, lambda: CharLMLesson(config))
-    lesson = state.lesson.apply(config)
-except (DatasetError, ValueError) as err:
-    st.error(str(err), icon=":material/tune:")
-    st.stop()
-if lesson is not state.lesson:
-    state.lesson, state.playing = lesson, False
-    state.notice = "Those settings need a new model, so it was re-initialised."
+state = ui.live_lesson(KEY, config, new_lesson, errors=(DatasetError, ValueError))
 
 st.header("1 · The corpus")
 show_corpus(state.lesson)
@@ -418,7 +379,6 @@ st.header("3 · Training")
 st.caption(f"{MODEL_PRESETS[state.lesson.config.preset].label}, hidden size {state.lesson.config.hidden_size}, "
            f"{'one-hot' if state.lesson.config.embedding_dim is None else 'embedded'} input · "
            "validation perplexity is measured about every second of training, samples every few seconds.")
-ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
-ui.live_training(state, render_live(state), key=KEY)
+ui.train_section(state, render_live, key=KEY)
 st.header("4 · Continue a prefix")
 show_generation(state.lesson, state)

@@ -26,12 +26,8 @@ threshold = c3.select_slider("Clip threshold θ", [0.01, 0.1, 0.5, 1.0, 5.0, 25.
 delay = c4.slider("Distractor steps k", 1, MAX_DELAY, defaults.delay, key=f"{KEY}_delay")
 config = ClipRaceConfig(delay=delay, spectral_radius=rho, learning_rate=learning_rate, clip_threshold=threshold)
 
-state = ui.session(KEY, lambda: RaceLesson(config))
-lesson = state.lesson.apply(config)
-if lesson is not state.lesson:
-    state.lesson, state.playing = lesson, False
-    state.notice = "Settings changed: both runs were re-initialised from the same seed."
-ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
+state = ui.live_lesson(KEY, config, RaceLesson,
+                       notice="Settings changed: both runs were re-initialised from the same seed.")
 
 
 def render(lesson: RaceLesson) -> None:
@@ -54,4 +50,4 @@ def render(lesson: RaceLesson) -> None:
                            f"largest gradient norm so far {max(history.grad_norms_before_clip):.3g}")
 
 
-ui.live_training(state, render, key=KEY)
+ui.train_section(state, render, key=KEY)

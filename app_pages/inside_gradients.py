@@ -50,18 +50,15 @@ clip = c3.select_slider("Clip threshold", ["off", 0.1, 1.0, 10.0], value=1.0, ke
 config = RaceConfig(delay=delay, hidden_size=hidden, seed=int(seed), optimizer=optimizer,
                     learning_rate=learning_rate, clip_threshold=None if clip == "off" else float(clip))
 
-state = ui.session(KEY, lambda: RaceLesson(config))
-lesson = state.lesson.apply(config)
-if lesson is not state.lesson:
-    state.lesson, state.playing = lesson, False
-    state.notice = "New task or model size: the three models were re-initialised (same seed for all)."
+state = ui.live_lesson(KEY, config, RaceLesson,
+                       notice="New task or model size: the three models were re-initialised (same seed for all).")
+lesson = state.lesson
 
 example, answer = lesson.race.task.example(seed=1)
 st.caption(f"An example sequence: `{example}` → answer **{lesson.race.task.symbols[answer]}**. "
            "All three models see exactly the same minibatches, from the same seed. "
            "The LSTM's forget-gate bias starts at 1, the usual choice. One run is one sample: "
            "try a few seeds before drawing conclusions.")
-ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
 
 
 def render_race(lesson: RaceLesson) -> None:
@@ -95,7 +92,7 @@ def render_race(lesson: RaceLesson) -> None:
             st.error(f"{e.name}: {e.trainer.stop_reason}")
 
 
-ui.live_training(state, render_race, key=KEY)
+ui.train_section(state, render_race, key=KEY)
 
 st.header("The spectral radius of W_hh")
 st.markdown(

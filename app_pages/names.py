@@ -7,7 +7,7 @@ from rnnviz import ui
 from rnnviz.core.checkpoints import CheckpointError
 from rnnviz.core.models import TutorialRNN
 from rnnviz.data import names
-from rnnviz.data.download import DatasetError, format_bytes
+from rnnviz.data.download import DatasetError
 from rnnviz.viz import evaluation as evaluation_figures
 from rnnviz.lessons.names import (
     CELLS,
@@ -58,19 +58,12 @@ def shipped_pretrained():
 
 def default_data() -> tuple[NamesData | None, str | None]:
     """The names from $RNNVIZ_NAMES_DIR, the cache, or a download with a progress bar."""
-    bar = st.empty()
-
-    def progress(done: int, total: int | None) -> None:
-        text = f"Downloading the names archive: {format_bytes(done)}" + (f" of {format_bytes(total)}" if total else "")
-        bar.progress(min(1.0, done / total) if total else 0.0, text=text)
-
     try:
-        folder = names.ensure_names_dir(progress=progress)
+        with ui.download_progress("Downloading the names archive") as progress:
+            folder = names.ensure_names_dir(progress=progress)
         return prepared_names(str(folder)), None
     except DatasetError as err:
         return None, str(err)
-    finally:
-        bar.empty()
 
 
 def read_settings() -> NamesConfig:
@@ -172,8 +165,8 @@ def try_a_name(state: ui.LiveSession) -> None:
 
 # --- training ---------------------------------------------------------------------------------------------
 
-def render_live(state: ui.LiveSession, lesson: NamesLesson) -> None:
-    evaluation = lesson.evaluate_if_due(force=not state.playing)
+def render_live(lesson: NamesLesson) -> None:
+    evaluation = lesson.latest_evaluation
     data = lesson.data
     cols = st.columns(5)
     cols[0].metric("Steps", f"{lesson.step_count:,}", f"{lesson.batches.epochs_done:.1f} epochs", delta_color="off",
@@ -224,8 +217,7 @@ def show_training(state: ui.LiveSession) -> None:
     inputs = "one-hot letters" if cfg.embedding_dim is None else f"a {cfg.embedding_dim}-d embedding"
     st.markdown(f"**{CELLS[cfg.cell]}**, {layers} of {cfg.hidden_size} units on {inputs}; batches of "
                 f"{cfg.batch_size} names, padded and packed so each name stops at its own last letter.")
-    ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
-    ui.live_training(state, lambda lesson: render_live(state, lesson), key=KEY)
+    ui.train_section(state, render_live, key=KEY)
 
 
 # --- data and checkpoints ------------------------------------------------------------------------------------
@@ -334,23 +326,16 @@ def show_checkpoints(state: ui.LiveSession) -> None:
 
 # --- the page ------------------------------------------------------------------------------------------
 
-config = read_settings()
-try:
-    config.validate()
-except ValueError as err:
-    st.error(str(err), icon=":material/edit:")
-    st.stop()
+def first_lesson(config: NamesConfig) -> NamesLesson:
+    """A session's first lesson: the shared names data and the shipped model, or why not."""
+    data, problems["data_problem"] = default_data()
+    pretrained, problems["pretrained_problem"] = shipped_pretrained()
+    return NamesLesson(config, data, pretrained)
 
-if KEY not in st.session_state:
-    initial_data, data_problem = default_data()
-    pretrained, pretrained_problem = shipped_pretrained()
-    ui.session(KEY, lambda: NamesLesson(config, initial_data, pretrained)).results.update(
-        data_problem=data_problem, pretrained_problem=pretrained_problem)
-state = ui.session(KEY, lambda: NamesLesson(config))
-lesson = state.lesson.apply(config)
-if lesson is not state.lesson:
-    state.lesson, state.playing = lesson, False
-    state.notice = "Those settings need a new model, so it was re-initialised."
+
+problems: dict[str, str | None] = {}
+state = ui.live_lesson(KEY, read_settings(), first_lesson, keep_results=True)
+state.results.update(problems)
 
 try_a_name(state)
 show_training(state)

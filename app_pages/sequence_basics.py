@@ -209,26 +209,15 @@ config, problem, speed = read_settings()
 if problem:
     st.error(problem, icon=":material/edit:")
     st.stop()
-try:
-    config.validate()
-except ValueError as err:
-    st.error(str(err))
-    st.stop()
 
-state = ui.session(KEY, lambda: SequenceLesson(config))
-lesson = state.lesson.apply(config)
-if lesson is not state.lesson:
-    state.lesson, state.playing = lesson, False
-    state.notice = "Those settings need a new model, so it was re-initialised."
-    state.results.clear()
+state = ui.live_lesson(KEY, config, SequenceLesson)
 
 task = state.lesson.task
 st.markdown(f"**{task.title}.** {task.description}")
 if len(task.vocab) > 2 * config.hidden_size:
     st.caption(f":material/lightbulb: {len(task.vocab)} characters through {config.hidden_size} hidden units is a "
                "tight squeeze: some seeds never get every output right. Try a hidden size of 8 or more.")
-ui.training_controls(state, reset=lambda: state.lesson.reset(), key=KEY)
-ui.live_training(state, render_live, key=KEY, steps_per_tick=speed)
+ui.train_section(state, render_live, key=KEY, steps_per_tick=speed)
 
 st.header("Inside the model")
 if state.playing:

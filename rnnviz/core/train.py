@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol, TypeVar, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -65,6 +65,22 @@ class StepRecord:
     param_grad_norms: dict[str, float]
 
 
+T = TypeVar("T")
+
+
+def append_bounded(items: list[T], item: T, limit: int) -> list[T]:
+    """Append ``item``; past ``limit`` items, thin the older part to every other item and keep the
+    newest quarter at full resolution, so a curve's shape survives while memory stays bounded.
+
+    Returns the list to keep (a new one when it was thinned).
+    """
+    items.append(item)
+    if len(items) <= limit:
+        return items
+    keep_recent = max(1, limit // 4)
+    return items[:-keep_recent][::2] + items[-keep_recent:]
+
+
 @dataclass
 class History:
     """A bounded list of step records: when full, every other old record is dropped."""
@@ -73,13 +89,7 @@ class History:
     records: list[StepRecord] = field(default_factory=list)
 
     def append(self, record: StepRecord) -> None:
-        self.records.append(record)
-        if len(self.records) > self.limit:
-            # Halve the older part and keep the newest quarter at full resolution,
-            # so the curve's shape survives while memory stays bounded.
-            keep_recent = self.limit // 4
-            old, recent = self.records[:-keep_recent], self.records[-keep_recent:]
-            self.records = old[::2] + recent
+        self.records = append_bounded(self.records, record, self.limit)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -116,6 +126,34 @@ def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.learning_rate)
     return torch.optim.SGD(params, lr=config.learning_rate)
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    """What the live loop drives: a Trainer, or a race of several trained in lockstep."""
+
+    step_count: int
+    train_seconds: float
+
+    @property
+    def stopped(self) -> bool: ...
+
+    @property
+    def stop_reason(self) -> str | None: ...
+
+    @property
+    def clipped_count(self) -> int: ...
+
+    @property
+    def lock(self): ...
+
+    def update_config(self, config: TrainConfig) -> None: ...
+
+    def step(self) -> object | None: ...
+
+    def run_for(self, seconds: float, max_steps: int | None = None) -> int: ...
+
+    def run_steps(self, steps: int) -> int: ...
 
 
 class Trainer:

@@ -11,6 +11,7 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,6 +21,7 @@ from torch import Tensor
 from rnnviz.core.cells import cell_step
 from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
+from rnnviz.lessons.base import Lesson, LessonConfig
 
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 MAX_DELAY = 100
@@ -244,7 +246,7 @@ def build_model(task: RememberFirstTask, cell_type: str, hidden_size: int, seed:
 
 
 @dataclass(frozen=True)
-class RaceConfig:
+class RaceConfig(LessonConfig):
     delay: int = 15
     hidden_size: int = 32
     batch_size: int = 64
@@ -256,10 +258,6 @@ class RaceConfig:
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(self.optimizer, self.learning_rate, self.clip_threshold, history_limit=1000)
-
-    def architecture(self) -> tuple:
-        """What needs fresh models; the optimizer settings apply from the next step."""
-        return (self.delay, self.hidden_size, self.batch_size, self.seed, self.cell_types)
 
 
 def make_cell_race(config: RaceConfig) -> Race:
@@ -274,7 +272,7 @@ def make_cell_race(config: RaceConfig) -> Race:
 
 
 @dataclass(frozen=True)
-class ClipRaceConfig:
+class ClipRaceConfig(LessonConfig):
     # Defaults chosen by trying a few: with these, the clipped run learns the task in a few
     # hundred steps while the unclipped one is thrown off by its first large updates and stays near chance.
     delay: int = 10
@@ -285,6 +283,13 @@ class ClipRaceConfig:
     optimizer: str = "sgd"
     learning_rate: float = 0.3
     clip_threshold: float = 1.0
+
+    # Every setting starts both runs afresh: the comparison is only fair from the same start.
+    training_fields: ClassVar[tuple[str, ...]] = ()
+
+    def validate(self) -> None:
+        for clip in (self.clip_threshold, None):
+            TrainConfig(self.optimizer, self.learning_rate, clip).validate()
 
 
 def make_clip_race(config: ClipRaceConfig) -> Race:
@@ -378,28 +383,34 @@ def pca_2d(hidden_states: np.ndarray) -> Projection:
 
 # -- lesson objects the pages keep in their session ------------------------------------------
 
-class RaceLesson:
+class RaceLesson(Lesson):
     """A page's race: rebuilt when the task or models change, retuned otherwise."""
 
     def __init__(self, config: RaceConfig | ClipRaceConfig):
+        config.validate()
         self.config = config
         self.race = make_cell_race(config) if isinstance(config, RaceConfig) else make_clip_race(config)
 
     @property
     def trainer(self) -> Race:
-        # The race answers the Trainer calls the live-training widgets make.
         return self.race
 
-    def reset(self) -> "RaceLesson":
-        return RaceLesson(self.config)
-
     def apply(self, config: RaceConfig | ClipRaceConfig) -> "RaceLesson":
-        if isinstance(config, RaceConfig) and isinstance(self.config, RaceConfig):
-            if config.architecture() == self.config.architecture():
-                if config != self.config:
-                    self.race.update_config(config.train_config())
-                    self.config = config
-                return self
-        elif config == self.config:
-            return self
-        return RaceLesson(config)
+        if type(config) is not type(self.config):
+            return RaceLesson(config)
+        return super().apply(config)
+
+    def snapshot(self) -> dict:
+        """Each run's curves and its latest ‖∂L/∂h_t‖ per timestep, as plain data."""
+        runs = {}
+        for entry in self.race.entries:
+            history = entry.trainer.history
+            grad_steps, grad_norms = entry.recorder.matrix()
+            runs[entry.name] = {
+                "steps": history.steps, "losses": history.losses, "accuracies": history.metric("accuracy"),
+                "grad_norms_before_clip": history.grad_norms_before_clip,
+                "grad_norms_after_clip": history.grad_norms_after_clip,
+                "clip_threshold": entry.trainer.config.clip_threshold, "stop_reason": entry.trainer.stop_reason,
+                "gradient_steps": grad_steps, "gradient_norms": grad_norms,
+            }
+        return {"step": self.race.step_count, "runs": runs}

@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -31,7 +31,9 @@ from rnnviz.core.checkpoints import (
 )
 from rnnviz.core.models import ModelConfig, RecurrentModel, TutorialConfig, TutorialRNN
 from rnnviz.core.trace import Trace, trace
-from rnnviz.core.train import TrainConfig, Trainer
+from rnnviz.core.reading import reading
+from rnnviz.core.train import Trainer, append_bounded
+from rnnviz.lessons.base import Lesson, LessonConfig
 from rnnviz.data.names import (
     LANGUAGES,
     NAME_ALPHABET,
@@ -85,12 +87,11 @@ EXAMPLES: tuple[Example, ...] = (
 
 # --- configuration ------------------------------------------------------------------------
 
-TRAINING_FIELDS = ("optimizer", "learning_rate", "clip_threshold", "batch_size", "dropout")
 MAX_DROPOUT = 0.9
 
 
 @dataclass(frozen=True)
-class NamesConfig:
+class NamesConfig(LessonConfig):
     cell: str = "gru"
     hidden_size: int = 128
     num_layers: int = 1
@@ -102,12 +103,7 @@ class NamesConfig:
     clip_threshold: float | None = None
     dropout: float = 0.0  # on the input characters and the final hidden state, while training
 
-    def architecture(self) -> tuple:
-        """Everything whose change needs a freshly initialised model."""
-        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in TRAINING_FIELDS)
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(self.optimizer, self.learning_rate, self.clip_threshold)
+    training_fields: ClassVar[tuple[str, ...]] = LessonConfig.training_fields + ("batch_size", "dropout")
 
     def validate(self) -> None:
         if self.cell not in CELLS:
@@ -119,7 +115,7 @@ class NamesConfig:
         if not 0.0 <= self.dropout <= MAX_DROPOUT:
             raise ValueError(f"Dropout must be between 0 and {MAX_DROPOUT}, not {self.dropout}.")
         self.model_config().validate()
-        self.train_config().validate()
+        super().validate()
 
     def model_config(self) -> ModelConfig | TutorialConfig:
         if self.cell == "tutorial":
@@ -130,9 +126,6 @@ class NamesConfig:
             implementation="fused", hidden_size=self.hidden_size, num_layers=self.num_layers,
             embedding_dim=self.embedding_dim, seed=self.seed,
         )
-
-    def with_(self, **changes) -> "NamesConfig":
-        return dataclasses.replace(self, **changes)
 
 
 def build_model(config: NamesConfig) -> nn.Module:
@@ -269,18 +262,13 @@ def score(predicted: np.ndarray, true: np.ndarray, n_classes: int = len(LANGUAGE
 def evaluate(model: nn.Module, data: NamesData, idx: np.ndarray | None = None, chunk: int = 4096) -> Scores:
     """Score ``model`` on the names ``idx`` (default: the held-out test names)."""
     idx = data.test_idx if idx is None else np.asarray(idx)
-    was_training = model.training
-    model.eval()
     predictions, losses = [], []
-    try:
-        with torch.no_grad():
-            for start in range(0, len(idx), chunk):
-                tokens, lengths, labels = data.rows(idx[start : start + chunk])
-                logits = model.sequence_logits(tokens, lengths)
-                losses.append(float(F.cross_entropy(logits, labels, reduction="sum")))
-                predictions.append(logits.argmax(-1).numpy())
-    finally:
-        model.train(was_training)
+    with reading(model):
+        for start in range(0, len(idx), chunk):
+            tokens, lengths, labels = data.rows(idx[start : start + chunk])
+            logits = model.sequence_logits(tokens, lengths)
+            losses.append(float(F.cross_entropy(logits, labels, reduction="sum")))
+            predictions.append(logits.argmax(-1).numpy())
     predicted = np.concatenate(predictions) if predictions else np.empty(0, dtype=np.int64)
     true = data.dataset.labels[idx]
     return score(predicted, true, loss=sum(losses) / max(1, len(idx)))
@@ -357,12 +345,8 @@ def predict_name(model: nn.Module, raw: str | None, top_k: int = 3) -> NamePredi
     if problem:
         return NamePrediction(raw, cleaned, problem)
     tokens, _ = encode_names([cleaned.kept])
-    was_training = model.training
-    model.eval()
-    try:
+    with reading(model, grad=True):  # the trace takes ∂L/∂h_t with autograd
         tr = trace(model, tokens[0])
-    finally:
-        model.train(was_training)
     final = tr.probs[-1]
     order = np.argsort(-final, kind="stable")[:top_k]
     return NamePrediction(raw, cleaned, None, tuple((LANGUAGES[i], float(final[i])) for i in order), tr)
@@ -374,7 +358,7 @@ def top_prediction(model: nn.Module, raw: str | None) -> tuple[str, float] | Non
     if problem:
         return None
     tokens, lengths = encode_names([cleaned.kept])
-    with torch.no_grad():
+    with reading(model):
         probs = torch.softmax(model.sequence_logits(tokens, lengths)[0], dim=-1)
     best = int(probs.argmax())
     return LANGUAGES[best], float(probs[best])
@@ -444,7 +428,7 @@ def checkpoint_bytes(lesson: "NamesLesson", **extra: Any) -> bytes:
     # A fresh evaluation, not stored: this may run on a download thread beside the page.
     evaluation = Evaluation(lesson.trainer.step_count, lesson.trainer.train_seconds, lesson.batches.names_seen,
                             math.nan, evaluate(lesson.model, lesson.data))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, reading(lesson.model):
         path = save_checkpoint(lesson.model, Path(tmp) / "names_model.pt",
                                checkpoint_metadata(lesson, evaluation, **extra))
         return path.read_bytes()
@@ -452,7 +436,7 @@ def checkpoint_bytes(lesson: "NamesLesson", **extra: Any) -> bytes:
 
 # --- the lesson -------------------------------------------------------------------------------------
 
-class NamesLesson:
+class NamesLesson(Lesson):
     """Model, trainer, evaluations and the pretrained model answering typed names.
 
     ``data`` is None when no copy of the names could be found (offline): the
@@ -480,23 +464,19 @@ class NamesLesson:
     def can_train(self) -> bool:
         return self.trainer is not None
 
-    def apply(self, config: NamesConfig) -> "NamesLesson":
-        """The lesson to use from now on: self with new training settings, or a fresh one."""
-        if config.architecture() != self.config.architecture():
-            return NamesLesson(config, self.data, self.pretrained)
-        if config != self.config:
-            config.validate()
-            if self.trainer is not None:
-                self.trainer.update_config(config.train_config())
-                self.batches.batch_size = config.batch_size
-            self.config = config
-        return self
+    def shared(self) -> dict[str, Any]:
+        return {"data": self.data, "pretrained": self.pretrained}
 
-    def reset(self) -> "NamesLesson":
-        return NamesLesson(self.config, self.data, self.pretrained)
+    def retune(self, config: NamesConfig) -> None:
+        if self.trainer is not None:
+            self.trainer.update_config(config.train_config())
+            self.batches.batch_size = config.batch_size
 
     def with_data(self, data: NamesData) -> "NamesLesson":
         return NamesLesson(self.config, data, self.pretrained)
+
+    def monitor(self, force: bool = False) -> None:
+        self.evaluate_if_due(force=force)
 
     # -- training progress -------------------------------------------------------------------
     @property
@@ -533,10 +513,7 @@ class NamesLesson:
             train_accuracy=float(np.mean(recent)) if recent else math.nan,
             test=evaluate(self.model, self.data),
         )
-        self.evaluations.append(evaluation)
-        if len(self.evaluations) > MAX_EVALUATIONS:
-            keep = MAX_EVALUATIONS // 4
-            self.evaluations = self.evaluations[:-keep][::2] + self.evaluations[-keep:]
+        self.evaluations = append_bounded(self.evaluations, evaluation, MAX_EVALUATIONS)
         return evaluation
 
     # -- typed names -------------------------------------------------------------------------------

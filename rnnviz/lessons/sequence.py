@@ -6,14 +6,16 @@ need a fresh model (architecture, task, seed) and which apply on the next step
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.reading import reading
 from rnnviz.core.trace import Trace, trace
-from rnnviz.core.train import TrainConfig, Trainer
+from rnnviz.core.train import Trainer
+from rnnviz.lessons.base import Lesson, LessonConfig, ModelPreset
 from rnnviz.data.tasks import (
     ToyTask,
     alphabet_windows,
@@ -22,14 +24,6 @@ from rnnviz.data.tasks import (
     split_windows,
     windows_task,
 )
-
-
-@dataclass(frozen=True)
-class ModelPreset:
-    label: str
-    cell_type: str
-    implementation: str
-    embedding: bool = False
 
 
 MODEL_PRESETS: dict[str, ModelPreset] = {
@@ -41,11 +35,8 @@ MODEL_PRESETS: dict[str, ModelPreset] = {
     "gru": ModelPreset("nn.GRU", "gru", "fused"),
 }
 
-TRAINING_FIELDS = ("optimizer", "learning_rate", "clip_threshold")
-
-
 @dataclass(frozen=True)
-class SequenceLessonConfig:
+class SequenceLessonConfig(LessonConfig):
     task_key: str = "ohlol"  # a builtin task key or "custom"
     custom_input: str = ""
     custom_target: str = ""
@@ -58,17 +49,10 @@ class SequenceLessonConfig:
     learning_rate: float = 0.1
     clip_threshold: float | None = None
 
-    def architecture(self) -> tuple:
-        """Everything whose change needs a freshly initialised model."""
-        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in TRAINING_FIELDS)
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(self.optimizer, self.learning_rate, self.clip_threshold)
-
     def validate(self) -> None:
         if self.preset not in MODEL_PRESETS:
             raise ValueError(f"Unknown model {self.preset!r}.")
-        self.train_config().validate()
+        super().validate()
 
 
 def make_task(config: SequenceLessonConfig) -> ToyTask:
@@ -82,15 +66,9 @@ def make_task(config: SequenceLessonConfig) -> ToyTask:
 
 def model_config_for(config: SequenceLessonConfig, task: ToyTask) -> ModelConfig:
     preset = MODEL_PRESETS[config.preset]
-    return ModelConfig(
-        input_size=len(task.vocab),
-        output_size=len(task.vocab),
-        cell_type=preset.cell_type,
-        implementation=preset.implementation,
-        hidden_size=config.hidden_size,
-        num_layers=config.num_layers,
-        embedding_dim=config.embedding_dim if preset.embedding else None,
-        seed=config.seed,
+    return preset.model_config(
+        len(task.vocab), len(task.vocab), hidden_size=config.hidden_size, num_layers=config.num_layers,
+        embedding_dim=config.embedding_dim if preset.embedding else None, seed=config.seed,
     )
 
 
@@ -103,7 +81,7 @@ class TypedPrediction:
     trace: Trace | None
 
 
-class SequenceLesson:
+class SequenceLesson(Lesson):
     def __init__(self, config: SequenceLessonConfig):
         config.validate()
         self.config = config
@@ -112,24 +90,11 @@ class SequenceLesson:
         inputs, targets = self.task.tensors()
         self.trainer = Trainer(self.model, config.train_config(), next_batch=lambda: (inputs, targets))
 
-    def apply(self, config: SequenceLessonConfig) -> "SequenceLesson":
-        """The lesson to use from now on: self with new training settings, or a fresh one."""
-        if config.architecture() != self.config.architecture():
-            return SequenceLesson(config)
-        if config != self.config:
-            config.validate()
-            self.trainer.update_config(config.train_config())
-            self.config = config
-        return self
-
-    def reset(self) -> "SequenceLesson":
-        return SequenceLesson(self.config)
-
     # -- what the page shows ------------------------------------------------
     def predicted_text(self) -> str:
         """The model's argmax output for the task's display input."""
-        with torch.no_grad():
-            logits, _ = self.model(torch.tensor([self.task.encode(self.task.display_input)]))
+        with reading(self.model) as model:
+            logits, _ = model(torch.tensor([self.task.encode(self.task.display_input)]))
         return self.task.decode(logits[0].argmax(-1))
 
     @property
@@ -140,6 +105,18 @@ class SequenceLesson:
         task = self.task
         return trace(self.model, task.encode(task.display_input), task.encode(task.display_target))
 
+    def snapshot(self) -> dict:
+        """The training curves plus the display sequence's prediction, as plain data."""
+        last = self.trainer.history.last
+        return super().snapshot() | {
+            "accuracies": self.trainer.history.metric("accuracy"),
+            "predicted": self.predicted_text(),
+            "target": self.task.display_target,
+            "input": self.task.display_input,
+            "last_loss": None if last is None else last.loss,
+            "last_accuracy": None if last is None else last.metrics["accuracy"],
+        }
+
     def trace_typed(self, text: str) -> TypedPrediction:
         """Feed what a student typed; characters the model has no input for are skipped and named."""
         known = self.task.char_to_index
@@ -149,8 +126,8 @@ class SequenceLesson:
 
     def successor_predictions(self) -> dict[str, str]:
         """Each vocabulary character fed alone (from a zero state) → the model's next character."""
-        with torch.no_grad():
-            logits, _ = self.model(torch.arange(len(self.task.vocab))[:, None])
+        with reading(self.model) as model:
+            logits, _ = model(torch.arange(len(self.task.vocab))[:, None])
         return {c: self.task.vocab[int(i)] for c, i in zip(self.task.vocab, logits[:, 0].argmax(-1))}
 
 
@@ -168,7 +145,7 @@ class GeneralisationResult:
 
 def window_accuracy(model: RecurrentModel, task: ToyTask) -> tuple[float, list[str]]:
     inputs, targets = task.tensors()
-    with torch.no_grad():
+    with reading(model):
         predicted = model(inputs)[0].argmax(-1)
     accuracy = float((predicted == targets).float().mean())
     return accuracy, [task.decode(row) for row in predicted]

@@ -10,11 +10,13 @@ from rnnviz.lessons.charlm.config import (  # noqa: F401
     DATA_FIELDS,
     MODEL_PRESETS,
     SAMPLING_SCHEMES,
-    TRAINING_FIELDS,
     CharLMConfig,
     ModelPreset,
 )
 from rnnviz.lessons.charlm.corpora import (  # noqa: F401
+    CORPUS_SOURCES,
+    CorpusChoice,
+    corpus_for,
     CorpusText,
     PreparedCorpus,
     custom_corpus,

@@ -1,10 +1,11 @@
 """The lesson's config: model presets, sampling schemes, and which fields need a fresh model."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
+from typing import ClassVar
 
 from rnnviz.core.models import ModelConfig
-from rnnviz.core.train import TrainConfig
+from rnnviz.lessons.base import LessonConfig, ModelPreset
 from rnnviz.data.corpus import (
     CorpusError,
     check_corpus_size,
@@ -20,13 +21,6 @@ from rnnviz.lessons.charlm.limits import (
 # --- configuration ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModelPreset:
-    label: str
-    cell_type: str
-    implementation: str
-
-
 MODEL_PRESETS: dict[str, ModelPreset] = {
     "scratch": ModelPreset("From-scratch RNN (W_xh, W_hh, b_h, W_hq)", "rnn", "scratch"),
     "rnn": ModelPreset("nn.RNN", "rnn", "fused"),
@@ -37,12 +31,11 @@ SAMPLING_SCHEMES: dict[str, str] = {
     "sequential": "Sequential (adjacent): carry the state over, detached",
     "random": "Random: re-initialise the state every minibatch",
 }
-TRAINING_FIELDS = ("optimizer", "learning_rate", "clip_threshold")
 DATA_FIELDS = ("sampling", "num_steps", "batch_size")  # change how minibatches are cut, keep the model
 
 
 @dataclass(frozen=True)
-class CharLMConfig:
+class CharLMConfig(LessonConfig):
     corpus: CorpusText
     preset: str = "rnn"
     embedding_dim: int | None = None  # None: one-hot input, as in the book
@@ -56,26 +49,16 @@ class CharLMConfig:
     clip_threshold: float | None = 0.01
     seed: int = 0
 
-    def architecture(self) -> tuple:
-        """Everything whose change needs a freshly initialised model."""
-        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in TRAINING_FIELDS + DATA_FIELDS)
+    training_fields: ClassVar[tuple[str, ...]] = LessonConfig.training_fields + DATA_FIELDS
 
     def data_settings(self) -> tuple:
         return tuple(getattr(self, name) for name in DATA_FIELDS)
 
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(self.optimizer, self.learning_rate, self.clip_threshold)
-
     def model_config(self, vocab_size: int) -> ModelConfig:
-        preset = MODEL_PRESETS[self.preset]
-        return ModelConfig(
-            input_size=vocab_size, output_size=vocab_size, cell_type=preset.cell_type,
-            implementation=preset.implementation, hidden_size=self.hidden_size, num_layers=self.num_layers,
+        return MODEL_PRESETS[self.preset].model_config(
+            vocab_size, vocab_size, hidden_size=self.hidden_size, num_layers=self.num_layers,
             embedding_dim=self.embedding_dim, seed=self.seed,
         )
-
-    def with_(self, **changes) -> "CharLMConfig":
-        return replace(self, **changes)
 
     def validate(self, prepared: PreparedCorpus | None = None) -> None:
         """Raise ValueError (or CorpusError) with a message a student can act on."""

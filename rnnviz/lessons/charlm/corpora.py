@@ -128,3 +128,65 @@ class PreparedCorpus:
         return "".join(self.vocab.index_to_char[int(i)] for i in indices)
 
 
+
+
+# --- what a student picked in the sidebar -----------------------------------------------------------------
+
+CORPUS_SOURCES: dict[str, str] = {
+    "lyrics": "Jay Chou lyrics (the book's corpus)",
+    "shakespeare": "Tiny Shakespeare",
+    "names": "Surnames of one language",
+    "custom": "Your own text (upload or paste)",
+}
+
+
+@dataclass(frozen=True)
+class CorpusChoice:
+    """A corpus as chosen in the sidebar, before it is loaded (a built-in may need a download)."""
+
+    source: str  # a key of CORPUS_SOURCES
+    first_n_chars: int | None = None  # lyrics / Shakespeare: None for all
+    language: str = "English"  # names
+    uploaded: bytes | None = field(default=None, repr=False)  # custom: an uploaded file wins over pasted text
+    uploaded_name: str = ""
+    pasted: str = field(default="", repr=False)
+
+    @property
+    def ready(self) -> bool:
+        """False while a custom corpus has no text yet."""
+        return self.source != "custom" or self.uploaded is not None or bool(self.pasted.strip())
+
+    @property
+    def key(self) -> str | None:
+        """The corpus key, known before loading for a built-in corpus (None for a custom text:
+        its key is the text's checksum, known only once decoded)."""
+        if self.source == "lyrics":
+            return f"jaychou_lyrics:{self.first_n_chars or 'all'}"
+        if self.source == "shakespeare":
+            return f"tinyshakespeare:{self.first_n_chars or 'all'}"
+        if self.source == "names":
+            return f"names:{self.language}"
+        return None
+
+    def load(self, progress: ProgressCallback | None = None) -> CorpusText:
+        if self.source == "lyrics":
+            return lyrics_corpus(self.first_n_chars, progress)
+        if self.source == "shakespeare":
+            return shakespeare_corpus(self.first_n_chars, progress)
+        if self.source == "names":
+            return names_corpus(self.language)
+        if self.uploaded is not None:
+            return custom_corpus(self.uploaded, self.uploaded_name or "your text")
+        if self.pasted.strip():
+            return custom_corpus(self.pasted, "pasted text")
+        raise CorpusError("Upload a UTF-8 text file or paste some text to train on it.")
+
+
+def corpus_for(choice: CorpusChoice, current: CorpusText | None,
+               progress: ProgressCallback | None = None) -> CorpusText:
+    """The corpus for ``choice``: ``current`` (the session's copy) when it is the same text, so a
+    rerun neither reloads nor restarts the lesson; else loaded, which may download."""
+    if current is not None and choice.key is not None and current.key == choice.key:
+        return current
+    corpus = choice.load(progress)
+    return current if current is not None and current.key == corpus.key else corpus

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from rnnviz.core.models import RecurrentModel
-from rnnviz.core.train import Trainer
+from rnnviz.core.reading import reading
+from rnnviz.core.train import Trainer, append_bounded
+from rnnviz.lessons.base import Lesson
 from rnnviz.data.corpus import (
     minibatch_layout,
     perplexity,
@@ -53,7 +55,7 @@ class Samples:
     continuations: tuple[tuple[str, str], ...]  # (prefix, continuation)
 
 
-class CharLMLesson:
+class CharLMLesson(Lesson):
     """Model + feeder + Trainer + monitors for one corpus; what the page keeps in its session."""
 
     def __init__(self, config: CharLMConfig, prepared: PreparedCorpus | None = None):
@@ -76,20 +78,20 @@ class CharLMLesson:
         self.update_monitors(force=True)
 
     # -- settings ---------------------------------------------------------------------
-    def apply(self, config: CharLMConfig) -> "CharLMLesson":
-        """The lesson to use from now on: self with new training/data settings, or a fresh one."""
-        if config.architecture() != self.config.architecture():
-            return CharLMLesson(config, self.prepared)
-        if config != self.config:
-            config.validate(self.prepared)
-            if config.data_settings() != self.config.data_settings():
-                self.feeder.configure(config.sampling, config.batch_size, config.num_steps)
-            self.trainer.update_config(config.train_config())
-            self.config = config
-        return self
+    def shared(self) -> dict[str, Any]:
+        return {"prepared": self.prepared}
 
-    def reset(self) -> "CharLMLesson":
-        return CharLMLesson(self.config, self.prepared)
+    def validate(self, config: CharLMConfig) -> None:
+        config.validate(self.prepared)
+
+    def retune(self, config: CharLMConfig) -> None:
+        """Training fields apply from the next step; new minibatch settings start a fresh epoch."""
+        if config.data_settings() != self.config.data_settings():
+            self.feeder.configure(config.sampling, config.batch_size, config.num_steps)
+        self.trainer.update_config(config.train_config())
+
+    def monitor(self, force: bool = False) -> None:
+        self.update_monitors(force=force)
 
     # -- numbers the page shows ----------------------------------------------------------
     @property
@@ -110,7 +112,8 @@ class CharLMLesson:
         return perplexity(float(np.mean(losses[-window:])))
 
     def validation_perplexity(self) -> float:
-        return evaluate_perplexity(self.model, self.prepared.validation)
+        with reading(self.model) as model:
+            return evaluate_perplexity(model, self.prepared.validation)
 
     @property
     def latest(self) -> Evaluation | None:
@@ -136,19 +139,17 @@ class CharLMLesson:
             started = time.perf_counter()
             validation = self.validation_perplexity()
             self._eval_cost = time.perf_counter() - started
-            self.evaluations.append(Evaluation(
+            self.evaluations = append_bounded(self.evaluations, Evaluation(
                 step=trainer.step_count, train_seconds=seconds, epochs=self.feeder.epochs_done,
                 train_perplexity=self.train_perplexity(), validation_perplexity=validation,
-            ))
-            if len(self.evaluations) > MAX_EVALUATIONS:  # thin the older half, keep the recent ones
-                keep = MAX_EVALUATIONS // 4
-                self.evaluations = self.evaluations[:-keep][::2] + self.evaluations[-keep:]
+            ), MAX_EVALUATIONS)
             self._last_eval_seconds = seconds
             updated = True
         if self.samples is None or (trainer.step_count != self.samples.step
                                     and (force or seconds - self._last_sample_seconds >= SAMPLE_EVERY_SECONDS)):
-            self.samples = Samples(trainer.step_count, self.feeder.epochs_done, tuple(
-                (p, greedy_continuation(self.model, self.vocab, p)) for p in self.prefixes()))
+            with reading(self.model) as model:
+                continuations = tuple((p, greedy_continuation(model, self.vocab, p)) for p in self.prefixes())
+            self.samples = Samples(trainer.step_count, self.feeder.epochs_done, continuations)
             self._last_sample_seconds = seconds
             updated = True
         return updated
@@ -186,7 +187,22 @@ class CharLMLesson:
         return minibatch_layout(len(self.prepared.train), cfg.batch_size, cfg.num_steps, cfg.sampling, cfg.seed)
 
     def generate(self, prefix: str, config: GenerationConfig) -> Generation:
-        return generate(self.model, self.vocab, prefix, config)
+        with reading(self.model) as model:
+            return generate(model, self.vocab, prefix, config)
+
+    def snapshot(self) -> dict[str, Any]:
+        latest = self.latest
+        return super().snapshot() | {
+            "perplexities": self.trainer.history.metric("perplexity"),
+            "evaluation_steps": [e.step for e in self.evaluations],
+            "validation_perplexities": [e.validation_perplexity for e in self.evaluations],
+            "train_perplexity": self.train_perplexity(),
+            "validation_perplexity": None if latest is None else latest.validation_perplexity,
+            "vocab_size": self.vocab_size,
+            "chars_per_second": self.chars_per_second,
+            "epochs": self.feeder.epochs_done,
+            "samples": None if self.samples is None else self.samples.continuations,
+        }
 
 
 def _shorten(text: str, width: int) -> str:

@@ -1,0 +1,144 @@
+"""The live part of a lesson page: its session object, the training controls and the ticking fragment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import streamlit as st
+
+from rnnviz.core.runtime import TrainingSlots, training_slot_count
+from rnnviz.lessons.base import LiveLesson
+
+TICK_SECONDS = 0.25  # training per fragment run: short, so the page and other sessions stay responsive
+TICK_INTERVAL = "0.7s"  # pause between ticks, leaving room for the browser to draw
+AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
+STEP_WAIT_SECONDS = 5.0  # Step waits at most this long for a training slot
+REINITIALISED = "Those settings need a new model, so it was re-initialised."
+
+@dataclass
+class LiveSession:
+    """What one page keeps in st.session_state: its lesson object and whether it is training."""
+
+    lesson: LiveLesson
+    playing: bool = False
+    notice: str | None = None
+    pause_at_train_seconds: float = 0.0  # auto-pause point for the current run
+    results: dict[str, Any] = field(default_factory=dict)  # page-specific results (experiments)
+
+
+def session(key: str, factory: Callable[[], LiveLesson]) -> LiveSession:
+    if key not in st.session_state:
+        st.session_state[key] = LiveSession(lesson=factory())
+    return st.session_state[key]
+
+
+def live_lesson(
+    key: str, config: Any, build: Callable[[Any], LiveLesson], *, notice: str = REINITIALISED,
+    keep_results: bool = False, errors: tuple[type[Exception], ...] = (ValueError,),
+) -> LiveSession:
+    """The page's session object with ``config`` applied: the same lesson retuned, or a fresh one
+    (training paused, ``notice`` shown). A setting the lesson refuses is shown as an error and
+    stops the page, never a stack trace."""
+    try:
+        state = session(key, lambda: build(config))
+        lesson = state.lesson.apply(config)
+    except errors as err:
+        st.error(str(err), icon=":material/tune:")
+        st.stop()
+    if lesson is not state.lesson:
+        state.lesson, state.playing, state.notice = lesson, False, notice
+        if not keep_results:
+            state.results.clear()
+    return state
+
+
+def train_section(state: LiveSession, render: Callable[[Any], None], key: str,
+                  steps_per_tick: int | None = None) -> None:
+    """Train/Pause, Step, Reset, and the live fragment that trains and redraws ``render(lesson)``."""
+    training_controls(state, key)
+    live_training(state, render, key, steps_per_tick)
+
+
+def training_controls(state: LiveSession, key: str) -> None:
+    """Train/Pause, Step and Reset. Callbacks run before the script, so the live fragment
+    below is defined with the right schedule on the same run."""
+    trainer = state.lesson.trainer
+
+    def toggle() -> None:
+        state.playing = not state.playing and not state.lesson.trainer.stopped
+        state.pause_at_train_seconds = state.lesson.trainer.train_seconds + AUTO_PAUSE_SECONDS
+        state.notice = None
+
+    def step() -> None:
+        state.playing = False
+        # Through the turnstile like a tick: a burst of Step presses must not crowd out the class.
+        ran, _ = training_slots().run(state.lesson.step, wait=STEP_WAIT_SECONDS)
+        state.notice = None if ran else "The server is busy training other sessions; press Step again."
+
+    def do_reset() -> None:
+        state.playing = False
+        state.lesson = state.lesson.reset()
+        state.notice = "Model re-initialised from the seed."
+
+    cols = st.columns([1.2, 1, 1, 4], vertical_alignment="center")
+    cols[0].button(
+        "Pause" if state.playing else ("Continue" if trainer.step_count else "Train"),
+        key=f"{key}_train", type="primary", on_click=toggle, icon=":material/pause:" if state.playing
+        else ":material/play_arrow:", disabled=trainer.stopped, width="stretch",
+    )
+    cols[1].button("Step", key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="stretch",
+                   icon=":material/skip_next:", help="One optimizer step")
+    cols[2].button("Reset", key=f"{key}_reset", on_click=do_reset, width="stretch",
+                   icon=":material/restart_alt:", help="Re-initialise the model from the seed")
+    if state.notice:
+        cols[3].info(state.notice, icon=":material/info:")
+
+
+@st.cache_resource
+def training_slots() -> TrainingSlots:
+    """One turnstile per server process, shared by every session."""
+    return TrainingSlots(training_slot_count())
+
+
+def live_training(
+    state: LiveSession, render: Callable[[Any], None], key: str, steps_per_tick: int | None = None
+) -> None:
+    """Train in short slices while playing and redraw ``render(lesson)`` after each.
+
+    ``steps_per_tick`` slows tiny tasks down so a class can watch them converge;
+    None trains for the whole slice.
+    """
+
+    @st.fragment(run_every=TICK_INTERVAL if state.playing else None, key=f"{key}_live")
+    def live() -> None:
+        # Train and draw as one unit: a page run that starts meanwhile (Pause, typing) waits for
+        # the slice to end, so the counters and the charts it draws describe the same step.
+        with state.lesson.trainer.lock:
+            tick(state.lesson)
+
+    def tick(lesson: LiveLesson) -> None:
+        trainer = lesson.trainer
+        waiting = False
+        if state.playing:
+            ran, _ = training_slots().run(lambda: lesson.run_for(TICK_SECONDS, max_steps=steps_per_tick),
+                                          wait=TICK_SECONDS)
+            waiting = not ran
+            if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
+                state.playing = False
+                if not trainer.stopped:
+                    state.notice = (
+                        f"Paused automatically after {trainer.train_seconds:.0f} s of training; "
+                        "press Continue for more."
+                    )
+                st.rerun()  # the whole page: stop the ticks, refresh the views below
+        else:
+            lesson.monitor(force=True)  # paused: the views describe exactly the step shown
+        if trainer.stop_reason:
+            st.error(trainer.stop_reason, icon=":material/error:")
+        if waiting:
+            st.caption(":material/hourglass_top: Other sessions are training on this server; yours continues in a moment.")
+        render(state.lesson)
+
+    live()
+
+
