@@ -1,10 +1,10 @@
 """rnnviz: entry point. Page config, navigation over app_pages/, nothing heavy."""
 import streamlit as st
 
-from rnnviz.core.runtime import configure_torch
+from rnnviz import ui
 
 st.set_page_config(page_title="rnnviz · RNNs trained live", page_icon=":material/cycle:", layout="wide")
-configure_torch()
+ui.server_setup()
 
 # The lesson files live in app_pages/, not pages/: Streamlit treats a pages/ folder as a legacy
 # multipage app, and a visitor opening a lesson's URL on a fresh server would get that file run

@@ -186,7 +186,7 @@ def render_live(lesson: NamesLesson) -> None:
     if guess:
         cols[4].metric(f"“{typed.strip()[:18]}” now looks", guess[0], f"{guess[1]:.0%}", delta_color="off",
                        delta_arrow="off")
-    ui.training_charts(lesson.trainer, key=KEY)
+    ui.training_charts(lesson.snapshot(), key=KEY)
     if lesson.trainer.clipped_count:
         st.caption(f"Gradient clipped on {lesson.trainer.clipped_count} of {lesson.step_count} steps.")
     left, right = st.columns([3, 2])

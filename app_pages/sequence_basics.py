@@ -68,22 +68,20 @@ def read_settings() -> tuple[SequenceLessonConfig, str | None, int | None]:
 
 
 def render_live(lesson: SequenceLesson) -> None:
-    trainer = lesson.trainer
-    predicted = lesson.predicted_text()
-    solved = predicted == lesson.task.display_target
-    last = trainer.history.last
-    verdict = ":green[:material/check_circle: matches the target]" if solved else ""
-    if last is None:
-        st.markdown(f"### Predicted: `{predicted}` (untrained)\ntarget `{lesson.task.display_target}`: press **Train**")
+    snap = lesson.snapshot()
+    predicted, target = snap["predicted"], snap["target"]
+    if snap["last_loss"] is None:
+        st.markdown(f"### Predicted: `{predicted}` (untrained)\ntarget `{target}`: press **Train**")
     else:
+        verdict = ":green[:material/check_circle: matches the target]" if predicted == target else ""
         st.markdown(
             f"### Predicted: `{predicted}` {verdict}\n"
-            f"epoch **{trainer.step_count}** · loss **{last.loss:.3f}** · accuracy **{last.metrics['accuracy']:.0%}**"
-            f" · target `{lesson.task.display_target}`"
+            f"epoch **{snap['step']}** · loss **{snap['last_loss']:.3f}** · accuracy **{snap['last_accuracy']:.0%}**"
+            f" · target `{target}`"
         )
-    ui.training_charts(trainer, key=KEY)
-    if trainer.clipped_count:
-        st.caption(f"Gradient clipped on {trainer.clipped_count} of {trainer.step_count} steps.")
+    ui.training_charts(snap, key=KEY)
+    if snap["clipped_count"]:
+        st.caption(f"Gradient clipped on {snap['clipped_count']} of {snap['step']} steps.")
 
 
 def show_hidden_states(lesson: SequenceLesson, tr: Trace) -> None:

@@ -127,6 +127,7 @@ class Lesson:
     def snapshot(self) -> dict[str, Any]:
         """Plain data of the training curves; lessons add their own views' numbers."""
         history = self.trainer.history
+        metric_names = history.last.metrics if history.last is not None else {}
         return {
             "step": self.trainer.step_count,
             "train_seconds": self.trainer.train_seconds,
@@ -134,6 +135,7 @@ class Lesson:
             "losses": history.losses,
             "grad_norms_before_clip": history.grad_norms_before_clip,
             "grad_norms_after_clip": history.grad_norms_after_clip,
+            "metrics": {name: history.metric(name) for name in metric_names},
             "clip_threshold": self.trainer.config.clip_threshold,
             "clipped_count": self.trainer.clipped_count,
             "stop_reason": self.trainer.stop_reason,

@@ -109,7 +109,6 @@ class SequenceLesson(Lesson):
         """The training curves plus the display sequence's prediction, as plain data."""
         last = self.trainer.history.last
         return super().snapshot() | {
-            "accuracies": self.trainer.history.metric("accuracy"),
             "predicted": self.predicted_text(),
             "target": self.task.display_target,
             "input": self.task.display_input,

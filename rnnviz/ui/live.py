@@ -1,16 +1,24 @@
 """The live part of a lesson page: its session object, the training controls and the ticking fragment."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import streamlit as st
 
-from rnnviz.core.runtime import TrainingSlots, training_slot_count
+from rnnviz.core.memory import limit_malloc_arenas, start_memory_janitor
+from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
 from rnnviz.lessons.base import LiveLesson
 
-TICK_SECONDS = 0.25  # training per fragment run: short, so the page and other sessions stay responsive
-TICK_INTERVAL = "0.7s"  # pause between ticks, leaving room for the browser to draw
+# Training per fragment run, and the pause between runs (room for the browser to draw). A session
+# training alone trains most of the time and still redraws about once a second; once others train
+# too, slices shrink and redraws slow, so page loads and typing get the core between slices.
+LONE_TICK_SECONDS, LONE_TICK_INTERVAL = 0.7, 0.2
+TICK_SECONDS, TICK_INTERVAL = 0.25, 0.7
+SHARED_TICK_INTERVAL = 1.2  # with several sessions training
+DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a slot this recently
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
 STEP_WAIT_SECONDS = 5.0  # Step waits at most this long for a training slot
 REINITIALISED = "Those settings need a new model, so it was re-initialised."
@@ -100,6 +108,38 @@ def training_slots() -> TrainingSlots:
     return TrainingSlots(training_slot_count())
 
 
+class TrainingDemand:
+    """Which sessions asked to train recently: how many share the server's training slots."""
+
+    def __init__(self, window_seconds: float = DEMAND_WINDOW_SECONDS):
+        self.window_seconds = window_seconds
+        self._last_request: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def note(self, who: str) -> None:
+        with self._lock:
+            self._last_request[who] = time.monotonic()
+
+    def others(self, who: str) -> int:
+        """Sessions other than ``who`` that trained within the window (forgetting older ones)."""
+        cutoff = time.monotonic() - self.window_seconds
+        with self._lock:
+            self._last_request = {k: t for k, t in self._last_request.items() if t >= cutoff}
+            return sum(1 for k in self._last_request if k != who)
+
+
+@st.cache_resource
+def training_demand() -> TrainingDemand:
+    return TrainingDemand()
+
+
+def tick_schedule(who: str) -> tuple[float, float]:
+    """(seconds of training per tick, seconds between ticks) for this session, given the others."""
+    if training_demand().others(who) == 0:
+        return LONE_TICK_SECONDS, LONE_TICK_INTERVAL
+    return TICK_SECONDS, SHARED_TICK_INTERVAL
+
+
 def live_training(
     state: LiveSession, render: Callable[[Any], None], key: str, steps_per_tick: int | None = None
 ) -> None:
@@ -109,7 +149,10 @@ def live_training(
     None trains for the whole slice.
     """
 
-    @st.fragment(run_every=TICK_INTERVAL if state.playing else None, key=f"{key}_live")
+    who = f"{id(state)}"  # this session's page: a key no other session shares
+    _, interval = tick_schedule(who)
+
+    @st.fragment(run_every=interval if state.playing else None, key=f"{key}_live")
     def live() -> None:
         # Train and draw as one unit: a page run that starts meanwhile (Pause, typing) waits for
         # the slice to end, so the counters and the charts it draws describe the same step.
@@ -120,7 +163,9 @@ def live_training(
         trainer = lesson.trainer
         waiting = False
         if state.playing:
-            ran, _ = training_slots().run(lambda: lesson.run_for(TICK_SECONDS, max_steps=steps_per_tick),
+            training_demand().note(who)
+            seconds, _ = tick_schedule(who)
+            ran, _ = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
                                           wait=TICK_SECONDS)
             waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
@@ -142,3 +187,12 @@ def live_training(
     live()
 
 
+
+
+@st.cache_resource
+def server_setup() -> None:
+    """Once per server process: torch's thread cap, fewer malloc arenas, and a thread that hands
+    memory freed by departed sessions back to the OS."""
+    configure_torch()
+    limit_malloc_arenas()
+    start_memory_janitor()

@@ -193,7 +193,6 @@ class CharLMLesson(Lesson):
     def snapshot(self) -> dict[str, Any]:
         latest = self.latest
         return super().snapshot() | {
-            "perplexities": self.trainer.history.metric("perplexity"),
             "evaluation_steps": [e.step for e in self.evaluations],
             "validation_perplexities": [e.validation_perplexity for e in self.evaluations],
             "train_perplexity": self.train_perplexity(),
