@@ -243,11 +243,19 @@ def show_data(state: ui.LiveSession) -> None:
     else:
         data = lesson.data
         ds = data.dataset
+        split = data.summary
         st.markdown(
             f"**{len(ds):,} surnames** in 18 languages from the PyTorch tutorial (source: `{data.source}`), "
             f"transliterated to ASCII with unidecode and read as {len(names.NAME_ALPHABET)} characters "
-            f"(a–z, A–Z and  . , : ; - '). Split once, by language: **{data.n_train:,}** to train on and "
-            f"**{data.n_test:,}** held out (10% of every language).")
+            f"(a–z, A–Z and  . , : ; - '). Only **{split.distinct_names:,}** are distinct: "
+            f"**{split.duplicate_rows:,}** lines repeat a name already listed (Arabic has "
+            f"{ds.counts['Arabic']:,} lines but {split.distinct_per_language['Arabic']:,} names).")
+        st.markdown(
+            f"Split once, **by name**: about 10% of each language's distinct names are held out, every copy "
+            f"with them, so no held-out name is ever trained on. That is **{split.test_names:,}** names "
+            f"(**{data.n_test:,}** lines) held out and **{data.n_train:,}** lines to train on. Split line by line "
+            f"instead, {split.row_split_same_label:,} of its {split.row_split_test_rows:,} held-out lines "
+            f"would also be in training under the same language: a score for memory, not for reading names.")
         left, right = st.columns([3, 2])
         with left:
             ui.chart(evaluation_figures.class_counts_figure(data.split_counts()), key=f"{KEY}_counts")
@@ -257,7 +265,8 @@ def show_data(state: ui.LiveSession) -> None:
                 f"**{data.majority_rate:.0%}** of the time, so watch the **balanced accuracy** (every language "
                 f"counts the same; guessing gives {1 / 18:.1%}).\n"
                 f"- **{ds.duplicates_across_languages:,}** names appear under more than one language "
-                "(e.g. *Smith* is English, Scottish and Czech): no model can get all of those right.\n"
+                "(e.g. *Smith* is English, Scottish and Czech): no model can get all of those right. Each "
+                "sits on one side of the split with all its lines.\n"
                 f"- **{ds.names_with_dropped_chars}** name(s) had characters outside the alphabet, which were "
                 f"dropped; {ds.empty_after_cleaning} became empty and were left out.")
             if ds.dropped_examples:

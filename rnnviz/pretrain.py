@@ -97,7 +97,8 @@ def run_names(args: argparse.Namespace) -> int:
     trainer = lesson.trainer
     steps_per_epoch = math.ceil(data.n_train / config.batch_size)
     total_steps = max(1, round(args.epochs * steps_per_epoch))
-    print(f"{config}\n{data.n_train} training names, {data.n_test} held out; {total_steps} steps "
+    print(f"{config}\n{data.n_train} training names, {data.n_test} held out ({data.summary.test_names} distinct "
+          f"names, split by name: none of them is trained on); {total_steps} steps "
           f"({args.epochs:g} epochs of {steps_per_epoch})", flush=True)
     started = time.perf_counter()
     report_every = max(1, steps_per_epoch)

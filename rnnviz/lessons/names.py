@@ -3,7 +3,8 @@
 Which of 18 languages does a surname come from? This module builds the
 classifier (the tutorial's simple RNN, or an RNN / GRU / LSTM with one-hot or
 embedded characters), trains it on shuffled, packed mini-batches with
-:class:`rnnviz.train.Trainer`, evaluates it on the held-out 10% on a bounded
+:class:`rnnviz.train.Trainer`, evaluates it on the held-out names (about 10%
+of each language's distinct names, none of them ever trained on) on a bounded
 schedule (accuracy, balanced accuracy, per-language accuracy, confusion
 matrix), reads typed names through the transparent path
 (:func:`rnnviz.trace.trace`) and loads the pretrained checkpoint.
@@ -42,6 +43,7 @@ from rnnviz.data.names import (
     NamesDataset,
     NormalisedName,
     encode_names,
+    grouped_split,
     index_to_char,
     normalise_name,
     stratified_split,
@@ -68,7 +70,7 @@ DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "names_gru.pt"
 class Example:
     name: str
     note: str
-    in_data: bool  # a test checks this against the data set
+    in_data: bool  # a test checks this against the language files, after cleaning
 
 
 EXAMPLES: tuple[Example, ...] = (
@@ -80,7 +82,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("Schmidhuber", "never seen", False),
     Example("Dijkstra", "never seen", False),
     Example("Bengio", "never seen", False),
-    Example("Ślusàrski", "accents, transliterated", False),
+    Example("Żółkiewski", "accents, transliterated", False),
     Example("王小明", "Chinese characters, transliterated", False),
 )
 
@@ -137,9 +139,80 @@ def build_model(config: NamesConfig) -> nn.Module:
 
 # --- data, encoded once -----------------------------------------------------------------------
 
+SPLIT_BY = "cleaned name"
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """Plain numbers about the duplicates in the data and what the split by name does with them."""
+
+    rows: int  # lines in the files that survived cleaning (the tutorial counts every one)
+    distinct_names: int  # distinct cleaned names
+    duplicate_rows: int  # rows repeating a cleaned name already counted: rows - distinct_names
+    names_in_several_languages: int  # distinct names listed under two or more languages
+    rows_in_several_languages: int  # all rows of those names
+    distinct_per_language: dict[str, int]  # distinct cleaned names in each language's file
+    train_rows: int
+    test_rows: int
+    train_names: int  # distinct names trained on
+    test_names: int  # distinct names held out
+    names_on_both_sides: int  # distinct names with rows in training and held out: 0 for the split by name
+    test_names_per_language: dict[str, int]  # distinct held-out names under each language
+    copies_held_out: int  # held-out rows that are a further copy of a held-out name: test_rows - test_names
+    row_split_test_rows: int  # a row-by-row split (same fraction, same seed) would hold out this many rows,
+    row_split_seen: int  # this many of them with a name also in its training rows,
+    row_split_same_label: int  # this many under the same language there (memorised, not generalised)
+
+    def as_manifest(self) -> dict[str, Any]:
+        """The split as a checkpoint manifest records it."""
+        return {
+            "by": SPLIT_BY, "stratified_by": "language", "test_fraction": TEST_FRACTION, "seed": SPLIT_SEED,
+            "train_rows": self.train_rows, "test_rows": self.test_rows,
+            "train_names": self.train_names, "test_names": self.test_names,
+            "names_on_both_sides": self.names_on_both_sides,
+            "duplicate_rows": self.duplicate_rows, "distinct_names": self.distinct_names,
+        }
+
+
+def summarise_split(dataset: NamesDataset, train_idx: np.ndarray, test_idx: np.ndarray) -> SplitSummary:
+    names = np.asarray(dataset.names, dtype=object)
+    labels = dataset.labels
+    languages_of: dict[str, set[int]] = {}
+    for name, label in zip(dataset.names, labels.tolist()):
+        languages_of.setdefault(name, set()).add(label)
+    several = {name for name, langs in languages_of.items() if len(langs) > 1}
+    train_names, test_names = set(names[train_idx]), set(names[test_idx])
+    row_train, row_test = stratified_split(labels, TEST_FRACTION, SPLIT_SEED)
+    row_train_names = set(names[row_train])
+    row_train_pairs = set(zip(names[row_train], labels[row_train].tolist()))
+    return SplitSummary(
+        rows=len(dataset),
+        distinct_names=len(languages_of),
+        duplicate_rows=len(dataset) - len(languages_of),
+        names_in_several_languages=len(several),
+        rows_in_several_languages=sum(name in several for name in dataset.names),
+        distinct_per_language={lang: len(set(names[labels == i])) for i, lang in enumerate(LANGUAGES)},
+        train_rows=len(train_idx),
+        test_rows=len(test_idx),
+        train_names=len(train_names),
+        test_names=len(test_names),
+        names_on_both_sides=len(train_names & test_names),
+        test_names_per_language={lang: len(set(names[test_idx][labels[test_idx] == i]))
+                                 for i, lang in enumerate(LANGUAGES)},
+        copies_held_out=len(test_idx) - len(test_names),
+        row_split_test_rows=len(row_test),
+        row_split_seen=sum(name in row_train_names for name in names[row_test]),
+        row_split_same_label=sum(pair in row_train_pairs for pair in zip(names[row_test], labels[row_test].tolist())),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class NamesData:
-    """The dataset, its fixed stratified split, and every name encoded as a padded row."""
+    """The dataset, its fixed split by name, and every name encoded as a padded row.
+
+    The split is :func:`rnnviz.data.names.grouped_split`: every copy of a cleaned
+    name sits on one side, so the held-out names were never seen in training.
+    """
 
     dataset: NamesDataset
     source: str
@@ -148,13 +221,15 @@ class NamesData:
     tokens: Tensor  # (names, longest) right-padded with PAD_INDEX
     lengths: Tensor  # (names,)
     labels: Tensor  # (names,)
+    summary: SplitSummary
 
     @classmethod
     def from_dataset(cls, dataset: NamesDataset, source: str = "") -> "NamesData":
-        train_idx, test_idx = stratified_split(dataset.labels, TEST_FRACTION, SPLIT_SEED)
+        train_idx, test_idx = grouped_split(dataset.names, dataset.labels, TEST_FRACTION, SPLIT_SEED)
         tokens, lengths = encode_names(dataset.names)
         return cls(dataset, source, train_idx, test_idx, tokens, lengths,
-                   torch.as_tensor(dataset.labels, dtype=torch.long))
+                   torch.as_tensor(dataset.labels, dtype=torch.long),
+                   summarise_split(dataset, train_idx, test_idx))
 
     @property
     def n_train(self) -> int:
@@ -410,7 +485,7 @@ def checkpoint_metadata(lesson: "NamesLesson", evaluation: Evaluation, **extra: 
         "per_language_accuracy": {lang: (None if math.isnan(v) else round(float(v), 4))
                                   for lang, v in zip(LANGUAGES, scores.per_language)},
         "test_names": scores.n,
-        "split": {"test_fraction": TEST_FRACTION, "seed": SPLIT_SEED, "stratified": True},
+        "split": lesson.data.summary.as_manifest() if lesson.data else None,
         "train_names": lesson.data.n_train if lesson.data else None,
         "steps": evaluation.step,
         "train_seconds": round(evaluation.train_seconds, 1),

@@ -1,7 +1,10 @@
 """AppTest: the Names → nationality page, as a student uses it."""
 import pytest
 
+from rnnviz.data import names
+from rnnviz.lessons.names import EXAMPLES
 from tests.app.conftest import chart_titles, open_page
+from tests.conftest import SHARED_DATA
 
 PAGE = "app_pages/names.py"
 KEY = "names"
@@ -37,6 +40,38 @@ def test_example_button_fills_the_name(app_env):
     at.button(key="names_example_0").click().run()  # Nakamura
     assert at.text_input(key="names_typed").value == "Nakamura"
     assert metrics(at)["#1"] == "Japanese"
+
+
+def test_never_seen_examples_are_buttons_that_fill_the_name(app_env):
+    at = open_page(PAGE)
+    unseen = [(i, e) for i, e in enumerate(EXAMPLES) if not e.in_data]
+    assert len(unseen) >= 3
+    for i, example in unseen:
+        at.button(key=f"names_example_{i}").click().run()
+        assert not at.exception, at.exception
+        assert at.text_input(key="names_typed").value == example.name
+        assert "#1" in metrics(at)
+
+
+def test_the_data_section_counts_duplicates_and_splits_by_name(app_env):
+    at = open_page(PAGE)
+    # the facts, read off the files: every line as the model reads it
+    lines = {lang: [kept for line in (SHARED_DATA / "names" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()
+                    if (kept := names.normalise_name(line).kept)] for lang in names.LANGUAGES}
+    rows = sum(len(v) for v in lines.values())
+    distinct = len({name for v in lines.values() for name in v})
+    data = lesson(at).data
+    held_out = {data.dataset.names[i] for i in data.test_idx}
+    trained = {data.dataset.names[i] for i in data.train_idx}
+    assert not held_out & trained
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{rows:,} surnames**" in text
+    assert f"Only **{distinct:,}** are distinct" in text and f"**{rows - distinct:,}** lines repeat a name" in text
+    assert f"{len(lines['Arabic']):,} lines but {len(set(lines['Arabic'])):,} names" in text
+    assert "Split once, **by name**" in text and "no held-out name is ever trained on" in text
+    assert f"**{len(held_out):,}** names (**{len(data.test_idx):,}** lines) held out" in text
+    assert f"**{len(data.train_idx):,}** lines to train on" in text
+    assert "10% of every language" not in text
 
 
 @pytest.mark.parametrize("typed, message", [

@@ -162,21 +162,78 @@ def test_load_names_from_zip_rejects_bad_uploads(names_dir):
         names.load_names_from_zip(build_zip({**members, "copy/Arabic.txt": members["Arabic.txt"]}))
 
 
-def test_stratified_split(dataset):
-    train, test = names.stratified_split(dataset.labels, test_fraction=0.1, seed=0)
-    assert len(np.intersect1d(train, test)) == 0
-    assert len(train) + len(test) == len(dataset)
-    assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(len(dataset)))
-    assert abs(len(test) / len(dataset) - 0.1) < 0.005
-    test_counts = np.bincount(dataset.labels[test], minlength=18)
-    assert (test_counts >= 1).all()  # every language is tested
-    for label, lang in enumerate(names.LANGUAGES):  # and proportionally
-        assert abs(test_counts[label] - 0.1 * dataset.counts[lang]) <= 1
+def _distinct_names_per_language(names_dir: Path) -> dict[str, set[str]]:
+    """Each language file's names as the model reads them, straight from the files."""
+    return {lang: {kept for line in (names_dir / f"{lang}.txt").read_text(encoding="utf-8").splitlines()
+                   if (kept := names.normalise_name(line).kept)}
+            for lang in names.LANGUAGES}
 
-    again_train, again_test = names.stratified_split(dataset.labels, test_fraction=0.1, seed=0)
-    assert np.array_equal(train, again_train) and np.array_equal(test, again_test)
-    _, other_test = names.stratified_split(dataset.labels, test_fraction=0.1, seed=1)
-    assert not np.array_equal(test, other_test)
+
+def _names_of(dataset: names.NamesDataset, idx: np.ndarray) -> set[str]:
+    return {dataset.names[i] for i in idx}
+
+
+def test_the_files_repeat_names_so_a_row_split_leaks(names_dir, dataset):
+    # The reason for splitting by name, read off the files: Arabic lists about 108 names 2,000 times.
+    arabic_lines = [line.strip() for line in (names_dir / "Arabic.txt").read_text(encoding="utf-8").splitlines()
+                    if line.strip()]
+    assert len(arabic_lines) == 2000 and len(set(arabic_lines)) < 120
+    # ... so a row-by-row split holds out rows whose very name (and language) is trained on.
+    train, test = names.stratified_split(dataset.labels, test_fraction=0.1, seed=0)
+    trained_pairs = {(dataset.names[i], dataset.labels[i]) for i in train}
+    leaked = [i for i in test if (dataset.names[i], dataset.labels[i]) in trained_pairs]
+    assert len(leaked) > 0.05 * len(test)
+    arabic = names.LANGUAGES.index("Arabic")
+    assert all(i in set(leaked) for i in test if dataset.labels[i] == arabic)
+
+
+def test_grouped_split_never_puts_a_name_on_both_sides(names_dir, dataset):
+    train, test = names.grouped_split(dataset.names, dataset.labels, test_fraction=0.1, seed=0)
+    assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(len(dataset)))
+    train_names, test_names = _names_of(dataset, train), _names_of(dataset, test)
+    assert not train_names & test_names
+    # every copy of a held-out name, under every language, is held out with it
+    for name in test_names:
+        assert all(i in set(test) for i in np.flatnonzero(np.asarray(dataset.names, dtype=object) == name)), name
+    # about 10% of the distinct names held out, and about 10% of the rows with them
+    all_names = set(dataset.names)
+    assert len(test_names) / len(all_names) == pytest.approx(0.1, abs=0.005)
+    assert 0.08 < len(test) / len(dataset) < 0.12
+    # every language on both sides, with about 10% of its distinct names (as its file lists them) held out
+    per_language = _distinct_names_per_language(names_dir)
+    for label, lang in enumerate(names.LANGUAGES):
+        held_out = {dataset.names[i] for i in test if dataset.labels[i] == label}
+        trained = {dataset.names[i] for i in train if dataset.labels[i] == label}
+        assert held_out and trained, lang
+        assert held_out | trained == per_language[lang], lang
+        assert abs(len(held_out) - 0.1 * len(per_language[lang])) <= 1, lang
+
+
+def test_grouped_split_is_reproducible_from_its_seed(dataset):
+    _, test = names.grouped_split(dataset.names, dataset.labels, test_fraction=0.1, seed=0)
+    _, again = names.grouped_split(dataset.names, dataset.labels, test_fraction=0.1, seed=0)
+    _, other = names.grouped_split(dataset.names, dataset.labels, test_fraction=0.1, seed=1)
+    assert _names_of(dataset, test) == _names_of(dataset, again)
+    assert _names_of(dataset, test) != _names_of(dataset, other)
+
+
+def test_grouped_split_keeps_a_name_of_several_languages_on_one_side():
+    # "Smith" is in both languages and twice in one; "Solo" is the only name of language 2.
+    names_ = ["Smith", "Smith", "Jones", "Brown", "Green", "Smith", "Muller", "Weber", "Solo"]
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2])
+    for seed in range(30):
+        train, test = names.grouped_split(names_, labels, test_fraction=0.3, seed=seed)
+        assert sorted(np.concatenate([train, test]).tolist()) == list(range(len(names_)))
+        smith_sides = {i in set(test) for i, name in enumerate(names_) if name == "Smith"}
+        assert len(smith_sides) == 1, seed
+        assert {names_[i] for i in train}.isdisjoint(names_[i] for i in test)
+        assert 8 in set(train)  # a language with a single name cannot be tested
+        for label in (0, 1):
+            assert label in labels[test] and label in labels[train], seed
+    with pytest.raises(ValueError):
+        names.grouped_split(names_, labels, test_fraction=1.0)
+    with pytest.raises(ValueError):
+        names.grouped_split(names_[:-1], labels)
 
 
 def test_stratified_split_small_classes():
