@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rnnviz.core.models import ModelConfig
-from rnnviz.core.train import TrainConfig, Trainable
+from rnnviz.core.train import Trainable, TrainConfig
 
 
 @dataclass(frozen=True)
