@@ -274,20 +274,12 @@ def show_data(state: ui.LiveSession) -> None:
                               for e in ds.dropped_examples], hide_index=True)
     uploaded = st.file_uploader("Upload a zip with the 18 Language.txt files (e.g. the tutorial's data.zip)",
                                 type=["zip"], key=f"{KEY}_zip")
-    if uploaded is not None and state.results.get("zip_id") != uploaded.file_id:
-        state.results["zip_id"] = uploaded.file_id
-        try:
-            data = NamesData.from_dataset(names.load_names_from_zip(uploaded.getvalue()),
-                                          source=f"uploaded {uploaded.name}")
-        except DatasetError as err:
-            state.results["zip_problem"] = f"{uploaded.name} cannot be used: {err}"
-        else:
-            state.results["zip_problem"] = None
-            state.lesson, state.playing = state.lesson.with_data(data), False
-            state.notice = f"Now training on {uploaded.name}; the model was re-initialised."
-            st.rerun()
-    if uploaded is not None and state.results.get("zip_problem"):
-        st.error(state.results["zip_problem"], icon=":material/error:")
+    data = ui.accept_upload(state, uploaded, "zip", lambda raw: NamesData.from_dataset(
+        names.load_names_from_zip(raw), source=f"uploaded {uploaded.name}"), errors=(DatasetError,))
+    if data is not None:
+        state.lesson, state.playing = state.lesson.with_data(data), False
+        state.notice = f"Now training on {uploaded.name}; the model was re-initialised."
+        st.rerun()
 
 
 def show_checkpoints(state: ui.LiveSession) -> None:
@@ -311,19 +303,12 @@ def show_checkpoints(state: ui.LiveSession) -> None:
     with left:
         uploaded = st.file_uploader("Load another checkpoint (.pt) for this session", type=["pt"],
                                     key=f"{KEY}_checkpoint")
-        if uploaded is not None and state.results.get("checkpoint_id") != uploaded.file_id:
-            state.results["checkpoint_id"] = uploaded.file_id
-            try:
-                checkpoint = load_names_checkpoint(uploaded.getvalue())
-            except CheckpointError as err:
-                state.results["checkpoint_problem"] = f"{uploaded.name} cannot be used: {err}"
-            else:
-                state.results["checkpoint_problem"] = None
-                checkpoint.metadata["source_name"] = f"Uploaded {uploaded.name}"
-                state.lesson.pretrained = checkpoint
-                st.rerun()
-        if uploaded is not None and state.results.get("checkpoint_problem"):
-            st.error(state.results["checkpoint_problem"], icon=":material/error:")
+        checkpoint = ui.accept_upload(state, uploaded, "checkpoint", load_names_checkpoint,
+                                      errors=(CheckpointError,))
+        if checkpoint is not None:
+            checkpoint.metadata["source_name"] = f"Uploaded {uploaded.name}"
+            state.lesson.pretrained = checkpoint
+            st.rerun()
     with right:
         can_save = lesson.can_train and lesson.step_count > 0 and lesson.config.cell != "tutorial"
         st.download_button(

@@ -6,10 +6,11 @@ controls and the live fragment with ``train_section``, and lays out views.
 """
 from rnnviz.ui.live import (  # noqa: F401
     AUTO_PAUSE_SECONDS,
+    LONE_TICK_SECONDS,
     TICK_INTERVAL,
     TICK_SECONDS,
-    LONE_TICK_SECONDS,
     LiveSession,
+    accept_upload,
     live_lesson,
     live_training,
     server_setup,

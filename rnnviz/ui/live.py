@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import streamlit as st
 
@@ -21,6 +21,7 @@ SHARED_TICK_INTERVAL = 1.2  # with several sessions training
 DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a slot this recently
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
 STEP_WAIT_SECONDS = 5.0  # Step waits at most this long for a training slot
+T = TypeVar("T")
 REINITIALISED = "Those settings need a new model, so it was re-initialised."
 
 @dataclass
@@ -196,3 +197,25 @@ def server_setup() -> None:
     configure_torch()
     limit_malloc_arenas()
     start_memory_janitor()
+
+
+def accept_upload(state: LiveSession, uploaded, slot: str, load: Callable[[bytes], T],
+                  errors: tuple[type[Exception], ...]) -> T | None:
+    """Load an st.file_uploader file once: the loaded value the first time this file is seen,
+    else None. A file ``load`` refuses (one of ``errors``) shows its message for as long as
+    it stays in the uploader, and is not tried again on every rerun."""
+    if uploaded is None:
+        return None
+    seen, problem = f"{slot}_file_id", f"{slot}_problem"
+    if state.results.get(seen) != uploaded.file_id:
+        state.results[seen] = uploaded.file_id
+        try:
+            value = load(uploaded.getvalue())
+        except errors as err:
+            state.results[problem] = f"{uploaded.name} cannot be used: {err}"
+        else:
+            state.results[problem] = None
+            return value
+    if state.results.get(problem):
+        st.error(state.results[problem], icon=":material/error:")
+    return None

@@ -7,7 +7,6 @@ from typing import Iterator
 import streamlit as st
 
 from rnnviz.data.download import ProgressCallback, format_bytes
-
 from rnnviz.viz import training
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # keys are rnnviz.core.train.OPTIMIZERS
