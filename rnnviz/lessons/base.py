@@ -15,11 +15,16 @@ Which fields need a fresh model is declared once per config class
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
+
 from rnnviz.core.models import ModelConfig
-from rnnviz.core.train import Trainable, TrainConfig
+from rnnviz.core.train import TrainConfig, Trainable, run_for, run_steps
+from rnnviz.lessons.replay import Replay
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Lesson:
 
     config: LessonConfig
     trainer: Trainable
+    replay: Replay | None = None  # set by lessons that replay their display input's internals
 
     # -- settings ------------------------------------------------------------------------
     def shared(self) -> dict[str, Any]:
@@ -107,14 +113,34 @@ class Lesson:
 
     # -- training --------------------------------------------------------------------------
     def step(self):
-        record = self.trainer.step()
+        record = self._train_step()
         self.monitor(force=True)
         return record
 
     def run_for(self, seconds: float, max_steps: int | None = None) -> int:
-        done = self.trainer.run_for(seconds, max_steps)
+        done = run_for(self._train_step, seconds, max_steps)
         self.monitor()
         return done
+
+    def run_steps(self, steps: int) -> int:
+        done = run_steps(self._train_step, steps)
+        self.monitor(force=True)
+        return done
+
+    def _train_step(self):
+        record = self.trainer.step()
+        if record is not None and self.replay is not None:
+            self.replay.maybe_record(self.trainer.step_count, getattr(record, "loss", None))
+        return record
+
+    def start_replay(self) -> None:
+        """Begin the replay with the untrained model (step 0); call at the end of __init__."""
+        self.replay = Replay(self.replay_capture)
+        self.replay.record(self.trainer.step_count, None)
+
+    def replay_capture(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """(arrays, small values) of the display input's internals now; lessons with a replay override it."""
+        raise NotImplementedError
 
     def monitor(self, force: bool = False) -> None:
         """Scheduled measurements after training (held-out scores, samples); none by default."""
@@ -124,6 +150,18 @@ class Lesson:
         return self.trainer.step_count
 
     # -- what the views show ------------------------------------------------------------------
+    def history_rows(self) -> list[dict[str, Any]]:
+        """One row per recorded training step, with named columns (for a CSV download)."""
+        rows = []
+        for r in self.trainer.history.records:
+            rows.append({"step": r.step, "loss": r.loss, **r.metrics,
+                         "grad_norm_before_clip": r.grad_norm_before_clip,
+                         "grad_norm_after_clip": r.grad_norm_after_clip, "clipped": r.clipped})
+        return rows
+
+    def history_csv(self) -> str:
+        return rows_to_csv(self.history_rows())
+
     def snapshot(self) -> dict[str, Any]:
         """Plain data of the training curves; lessons add their own views' numbers."""
         history = self.trainer.history
@@ -158,3 +196,15 @@ class ModelPreset:
             implementation=self.implementation, hidden_size=hidden_size, num_layers=num_layers,
             embedding_dim=embedding_dim, seed=seed,
         )
+
+
+def rows_to_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows of plain values as CSV text, columns in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns) or ["step"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

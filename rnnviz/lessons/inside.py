@@ -22,9 +22,11 @@ from rnnviz.core.cells import cell_step
 from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
 from rnnviz.lessons.base import Lesson, LessonConfig
+from rnnviz.core.reading import reading
 
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 MAX_DELAY = 100
+REPLAY_SEED = 1  # the example sequence the page shows; its hidden states are replayed
 GRADIENT_ROWS_KEPT = 400  # training steps whose per-timestep gradient norms we keep
 
 
@@ -69,7 +71,10 @@ class RememberFirstTask:
 
     def example(self, seed: int) -> tuple[str, int]:
         tokens, target = self.batch(seed, 1)
-        return "".join(self.vocab[i] for i in tokens[0]), int(target[0])
+        return self.text(tokens[0]), int(target[0])
+
+    def text(self, tokens: Tensor) -> str:
+        return "".join(self.vocab[i] for i in tokens)
 
 
 def unroll_batch(model: RecurrentModel, tokens: Tensor) -> tuple[Tensor, list[Tensor]]:
@@ -390,6 +395,8 @@ class RaceLesson(Lesson):
         config.validate()
         self.config = config
         self.race = make_cell_race(config) if isinstance(config, RaceConfig) else make_clip_race(config)
+        self.replay_tokens, self.replay_answer = self.race.task.batch(REPLAY_SEED, 1)
+        self.start_replay()
 
     @property
     def trainer(self) -> Race:
@@ -399,6 +406,17 @@ class RaceLesson(Lesson):
         if type(config) is not type(self.config):
             return RaceLesson(config)
         return super().apply(config)
+
+    def replay_capture(self):
+        """The hidden states of one fixed sequence in every model, at the same training step."""
+        arrays, answers = {}, {}
+        for entry in self.race.entries:
+            with reading(entry.model, grad=True):  # unroll_batch keeps autograd's h_t; cheap here
+                logits, hidden = unroll_batch(entry.model, self.replay_tokens)
+            arrays[entry.name] = torch.cat(hidden).detach().numpy()  # (steps, hidden)
+            answers[entry.name] = self.race.task.symbols[int(logits[0, -1].argmax())]
+        return arrays, {"answers": answers, "sequence": self.race.task.text(self.replay_tokens[0]),
+                        "answer": self.race.task.symbols[int(self.replay_answer[0])]}
 
     def snapshot(self) -> dict:
         """Each run's curves and its latest ‖∂L/∂h_t‖ per timestep, as plain data."""

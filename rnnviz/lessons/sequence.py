@@ -89,6 +89,7 @@ class SequenceLesson(Lesson):
         self.model = RecurrentModel(model_config_for(config, self.task))
         inputs, targets = self.task.tensors()
         self.trainer = Trainer(self.model, config.train_config(), next_batch=lambda: (inputs, targets))
+        self.start_replay()
 
     # -- what the page shows ------------------------------------------------
     def predicted_text(self) -> str:
@@ -104,6 +105,12 @@ class SequenceLesson(Lesson):
     def trace_display(self) -> Trace:
         task = self.task
         return trace(self.model, task.encode(task.display_input), task.encode(task.display_target))
+
+    def replay_capture(self):
+        """The display sequence's softmax and top-layer h_t, and what the model predicts from them."""
+        tr = self.trace_display()
+        return ({"probs": tr.probs, "hidden": tr.hidden_states[-1]},
+                {"predicted": self.task.decode(tr.probs.argmax(-1)), "sequence_loss": tr.loss})
 
     def snapshot(self) -> dict:
         """The training curves plus the display sequence's prediction, as plain data."""

@@ -35,6 +35,7 @@ from rnnviz.lessons.charlm.limits import (
     TRAIN_PPL_WINDOW,
 )
 from rnnviz.lessons.charlm.perplexity import evaluate_perplexity
+from rnnviz.lessons.charlm.limits import REPLAY_CANDIDATES, REPLAY_CHARS
 
 # --- the lesson ------------------------------------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ class CharLMLesson(Lesson):
         self._last_sample_seconds = -math.inf
         self._eval_cost = 0.0  # seconds the last validation took
         self.update_monitors(force=True)
+        self.start_replay()
 
     # -- settings ---------------------------------------------------------------------
     def shared(self) -> dict[str, Any]:
@@ -164,8 +166,7 @@ class CharLMLesson(Lesson):
         done = 0
         deadline = self.trainer.train_seconds + seconds
         while self.trainer.train_seconds < deadline and not self.trainer.stopped:
-            done += self.trainer.run_for(min(0.25, deadline - self.trainer.train_seconds))
-            self.update_monitors()
+            done += self.run_for(min(0.25, deadline - self.trainer.train_seconds))
         return done
 
     def minibatch_preview(self, n_batches: int = 2, n_rows: int = 3, width: int = 12) -> list[dict[str, Any]]:
@@ -189,6 +190,16 @@ class CharLMLesson(Lesson):
     def generate(self, prefix: str, config: GenerationConfig) -> Generation:
         with reading(self.model) as model:
             return generate(model, self.vocab, prefix, config)
+
+    def replay_capture(self):
+        """The first sample prefix continued greedily, with the top candidates at every step."""
+        prefix = self.prefixes()[0]
+        with reading(self.model) as model:
+            result = generate(model, self.vocab, prefix, GenerationConfig(num_chars=REPLAY_CHARS))
+        indices, probs, _ = result.top_candidates(REPLAY_CANDIDATES)
+        chars = [[self.vocab.index_to_char[i] for i in row] for row in indices]
+        return {"candidate_probs": probs}, {"prefix": result.prefix, "continuation": result.continuation,
+                                              "candidate_chars": chars}
 
     def snapshot(self) -> dict[str, Any]:
         latest = self.latest

@@ -28,3 +28,6 @@ TRAIN_PPL_WINDOW = 50  # steps averaged for "training perplexity" (at most one e
 
 LYRICS_BOOK_CHARS = 10_000
 
+
+REPLAY_CHARS = 30  # characters of the first prefix's continuation kept per replay snapshot
+REPLAY_CANDIDATES = 5  # candidates kept at each of those characters

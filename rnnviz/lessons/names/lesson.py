@@ -22,6 +22,9 @@ from rnnviz.lessons.names.config import (
 from rnnviz.lessons.names.data import NamesData, ShuffledBatches, names_loss
 from rnnviz.lessons.names.evaluate import Evaluation, evaluate
 from rnnviz.lessons.names.predict import NamePrediction, predict_name
+from rnnviz.data.names import LANGUAGES
+from rnnviz.lessons.names.config import EXAMPLES
+from rnnviz.lessons.names.predict import beliefs_after_each_letter
 
 # --- the lesson -------------------------------------------------------------------------------------
 
@@ -45,6 +48,8 @@ class NamesLesson(Lesson):
             if data is not None else None
         )
         self.evaluations: list[Evaluation] = []
+        if self.trainer is not None:
+            self.start_replay()
 
     def _loss(self, model: nn.Module, tokens: Tensor, labels: Tensor) -> tuple[Tensor, dict[str, float]]:
         return names_loss(model, tokens, labels, dropout=self.config.dropout, generator=self.dropout_masks)
@@ -63,6 +68,18 @@ class NamesLesson(Lesson):
 
     def with_data(self, data: NamesData) -> "NamesLesson":
         return NamesLesson(self.config, data, self.pretrained)
+
+    def replay_capture(self):
+        """P(language) after each letter of every example name, and each one's top language."""
+        arrays, top = {}, {}
+        for example in EXAMPLES:
+            beliefs = beliefs_after_each_letter(self.model, example.name)
+            if beliefs is None:
+                continue
+            arrays[example.name] = beliefs
+            best = int(beliefs[-1].argmax())
+            top[example.name] = (LANGUAGES[best], float(beliefs[-1, best]))
+        return arrays, {"top": top}
 
     def monitor(self, force: bool = False) -> None:
         self.evaluate_if_due(force=force)

@@ -97,3 +97,17 @@ def top_prediction(model: nn.Module, raw: str | None) -> tuple[str, float] | Non
     return LANGUAGES[best], float(probs[best])
 
 
+
+
+def beliefs_after_each_letter(model: nn.Module, raw: str) -> np.ndarray | None:
+    """P(language) if the name ended after each of its letters, (letters, 18), on the fast path:
+    the name's prefixes as one padded batch. None when the name cannot be read."""
+    cleaned, problem = check_typed_name(raw)
+    if problem:
+        return None
+    text = cleaned.kept
+    tokens, _ = encode_names([text])
+    prefixes = tokens.repeat(len(text), 1)
+    lengths = torch.arange(1, len(text) + 1)
+    with reading(model):
+        return torch.softmax(model.sequence_logits(prefixes, lengths), dim=-1).numpy()
