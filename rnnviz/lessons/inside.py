@@ -21,7 +21,9 @@ from torch import Tensor
 from rnnviz.core.cells import cell_step
 from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
+from rnnviz.data.tasks import validate_custom_pair
 from rnnviz.lessons.base import Lesson, LessonConfig
+from rnnviz.lessons.sequence import SequenceLesson, SequenceLessonConfig
 from rnnviz.core.reading import reading
 
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -432,3 +434,66 @@ class RaceLesson(Lesson):
                 "gradient_steps": grad_steps, "gradient_norms": grad_norms,
             }
         return {"step": self.race.step_count, "runs": runs}
+
+
+# -- gates that move while training ----------------------------------------------------------
+
+GATE_CELLS = ("lstm", "gru", "rnn")
+
+
+@dataclass(frozen=True)
+class GatesConfig(LessonConfig):
+    """A small model learning to continue the typed text (next character at every step)."""
+
+    cell_type: str = "lstm"
+    text: str = "hello world"
+    hidden_size: int = 8
+    seed: int = 0
+    optimizer: str = "adam"
+    learning_rate: float = 0.05
+    clip_threshold: float | None = 1.0
+
+    def sequence_config(self) -> SequenceLessonConfig:
+        return SequenceLessonConfig(
+            task_key="custom", custom_input=self.text[:-1], custom_target=self.text[1:], preset=self.cell_type,
+            hidden_size=self.hidden_size, seed=self.seed, optimizer=self.optimizer,
+            learning_rate=self.learning_rate, clip_threshold=self.clip_threshold)
+
+    def validate(self) -> None:
+        if self.cell_type not in GATE_CELLS:
+            raise ValueError(f"The cell must be one of {', '.join(GATE_CELLS)}, not {self.cell_type!r}.")
+        if len(self.text) < 2:
+            raise ValueError("Type at least two characters: the model learns to predict each next one.")
+        problem = validate_custom_pair(self.text[:-1], self.text[1:])
+        if problem:
+            raise ValueError(problem)
+        super().validate()
+
+
+class GatesLesson(SequenceLesson):
+    """Sequence basics on "the text, shifted by one", replaying gates and cell state, not only h_t."""
+
+    def __init__(self, config: GatesConfig):
+        config.validate()
+        self.gates_config = config
+        super().__init__(config.sequence_config())
+        self.config = config
+
+    def retune(self, config: GatesConfig) -> None:
+        self.trainer.update_config(config.train_config())
+
+    def rebuild(self, config: GatesConfig) -> "GatesLesson":
+        return GatesLesson(config)
+
+    def internals(self) -> dict[str, np.ndarray]:
+        """Every gate, the cell state (LSTM) and h_t of the top layer over the input: (steps, units)."""
+        tr = self.trace_display()
+        panels = {name: values[-1] for name, values in tr.gates.items()}
+        if tr.cell_states is not None:
+            panels["cell state c_t"] = tr.cell_states[-1]
+        panels["h_t"] = tr.hidden_states[-1]
+        return panels
+
+    def replay_capture(self):
+        arrays = self.internals()
+        return arrays, {"predicted": self.predicted_text()}

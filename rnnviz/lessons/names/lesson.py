@@ -71,15 +71,16 @@ class NamesLesson(Lesson):
 
     def replay_capture(self):
         """P(language) after each letter of every example name, and each one's top language."""
-        arrays, top = {}, {}
+        arrays, top, read_as = {}, {}, {}
         for example in EXAMPLES:
-            beliefs = beliefs_after_each_letter(self.model, example.name)
-            if beliefs is None:
+            reading_of = beliefs_after_each_letter(self.model, example.name)
+            if reading_of is None:
                 continue
+            read_as[example.name], beliefs = reading_of
             arrays[example.name] = beliefs
             best = int(beliefs[-1].argmax())
             top[example.name] = (LANGUAGES[best], float(beliefs[-1, best]))
-        return arrays, {"top": top}
+        return arrays, {"top": top, "read_as": read_as}
 
     def monitor(self, force: bool = False) -> None:
         self.evaluate_if_due(force=force)

@@ -99,9 +99,9 @@ def top_prediction(model: nn.Module, raw: str | None) -> tuple[str, float] | Non
 
 
 
-def beliefs_after_each_letter(model: nn.Module, raw: str) -> np.ndarray | None:
-    """P(language) if the name ended after each of its letters, (letters, 18), on the fast path:
-    the name's prefixes as one padded batch. None when the name cannot be read."""
+def beliefs_after_each_letter(model: nn.Module, raw: str) -> tuple[str, np.ndarray] | None:
+    """(the letters read, P(language) if the name ended after each of them, (letters, 18)), on the
+    fast path: the name's prefixes as one padded batch. None when the name cannot be read."""
     cleaned, problem = check_typed_name(raw)
     if problem:
         return None
@@ -110,4 +110,4 @@ def beliefs_after_each_letter(model: nn.Module, raw: str) -> np.ndarray | None:
     prefixes = tokens.repeat(len(text), 1)
     lengths = torch.arange(1, len(text) + 1)
     with reading(model):
-        return torch.softmax(model.sequence_logits(prefixes, lengths), dim=-1).numpy()
+        return text, torch.softmax(model.sequence_logits(prefixes, lengths), dim=-1).numpy()

@@ -1,0 +1,208 @@
+"""Replay figures: one Plotly figure whose frames are training steps, not timesteps.
+
+Each panel is a heatmap (rows × timesteps) on a colour range fixed across all frames, so a
+change of colour is a change of value. The slider names each frame's training step; a note
+per frame says what the model predicted then. Built as a plain spec (no per-property
+validation: this runs while a class trains); tests validate the result with plotly's validator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnnviz.viz.style import BASE_FONT_SIZE, FONT_FAMILY, unique_labels
+
+REPLAY_FRAME_MS = 500
+PROBABILITY_SCALE = "Viridis"
+TANH_SCALE = "RdBu_r"
+
+
+@dataclass(frozen=True)
+class ReplayPanel:
+    """One heatmap of the replay: its rows, colour range, and one matrix (rows × timesteps) per frame."""
+
+    title: str
+    row_labels: Sequence[str]
+    matrices: Sequence[np.ndarray]
+    value_range: tuple[float, float]
+    colorscale: str
+    cell_text: Sequence[Sequence[Sequence[str]]] | None = None  # per frame, rows × timesteps
+
+
+def _rounded(matrix: np.ndarray, digits: int = 3) -> list[list[float | None]]:
+    """What a reader can see: three decimals, NaN as null."""
+    values = np.round(np.asarray(matrix, dtype=np.float64), digits)
+    return [[None if not np.isfinite(v) else float(v) for v in row] for row in values]
+
+
+def replay_figure(
+    panels: Sequence[ReplayPanel],
+    column_labels: Sequence[str],
+    steps: Sequence[int],
+    notes: Sequence[str],
+    *,
+    title: str,
+    x_title: str = "timestep · input character",
+) -> go.Figure:
+    """Stacked heatmaps over training steps, with ▶/❚❚ and a slider "step N" (starts on the last)."""
+    if not steps:
+        raise ValueError("A replay needs at least one snapshot.")
+    columns = unique_labels(column_labels)
+    n = len(panels)
+    gap = 0.08 if n > 1 else 0.0
+    height_each = (1.0 - gap * (n - 1)) / n
+    layout: dict = {
+        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": BASE_FONT_SIZE + 3}},
+        "font": {"family": FONT_FAMILY, "size": BASE_FONT_SIZE},
+        "plot_bgcolor": "white", "paper_bgcolor": "white",
+        "height": 200 + sum(max(140, 22 * len(p.row_labels)) for p in panels),
+        "margin": {"l": 90, "r": 30, "t": 90, "b": 150},
+        "annotations": [],
+    }
+    data = []
+    for k, panel in enumerate(panels):
+        suffix = "" if k == 0 else str(k + 1)
+        top = 1.0 - k * (height_each + gap)
+        domain = [round(max(0.0, top - height_each), 4), round(min(1.0, top), 4)]
+        layout[f"yaxis{suffix}"] = {"domain": domain, "autorange": "reversed",
+                                    "type": "category", "tickfont": {"size": 12}}
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "type": "category", "tickangle": 0,
+                                    "showticklabels": k == n - 1,
+                                    **({"matches": "x"} if k else {})}
+        if k == n - 1:
+            layout["xaxis" + suffix]["title"] = {"text": x_title}
+        layout["annotations"].append({"text": f"<b>{panel.title}</b>", "xref": "paper", "yref": "paper",
+                                      "x": 0.0, "y": top, "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": BASE_FONT_SIZE - 1}})
+        data.append(_panel_trace(panel, len(steps) - 1, columns, suffix, show_scale=k == 0))
+    layout["annotations"].append(_note(notes[-1]))
+    frames = []
+    for f, step in enumerate(steps):
+        frames.append({
+            "name": str(step),
+            "data": [{"type": "heatmap", **_panel_values(panel, f)} for panel in panels],
+            "traces": list(range(n)),
+            "layout": {"annotations": layout["annotations"][:-1] + [_note(notes[f])]},
+        })
+    layout["updatemenus"] = [{
+        "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.12,
+        "xanchor": "left", "yanchor": "top", "pad": {"t": 40},
+        "buttons": [
+            {"label": "▶ Play", "method": "animate",
+             "args": [None, {"frame": {"duration": REPLAY_FRAME_MS, "redraw": True},
+                             "transition": {"duration": 0}, "fromcurrent": False, "mode": "immediate"}]},
+            {"label": "❚❚ Pause", "method": "animate",
+             "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
+        ],
+    }]
+    layout["sliders"] = [{
+        "active": len(steps) - 1, "x": 0.18, "len": 0.82, "y": -0.12, "yanchor": "top", "pad": {"t": 40},
+        "currentvalue": {"prefix": "training step ", "font": {"size": BASE_FONT_SIZE}},
+        "steps": [{"label": str(step), "method": "animate",
+                   "args": [[str(step)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
+                                          "transition": {"duration": 0}}]} for step in steps],
+    }]
+    return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
+
+
+def _note(text: str) -> dict:
+    return {"text": text, "xref": "paper", "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right",
+            "yanchor": "bottom", "yshift": 28, "showarrow": False, "font": {"size": BASE_FONT_SIZE}}
+
+
+def _panel_values(panel: ReplayPanel, frame: int) -> dict:
+    values: dict = {"z": _rounded(panel.matrices[frame])}
+    if panel.cell_text is not None:
+        values["text"] = [list(row) for row in panel.cell_text[frame]]
+    return values
+
+
+def _panel_trace(panel: ReplayPanel, frame: int, columns: list[str], suffix: str, show_scale: bool) -> dict:
+    zmin, zmax = panel.value_range
+    trace = {
+        "type": "heatmap", "x": columns, "y": list(panel.row_labels), "zmin": zmin, "zmax": zmax,
+        "colorscale": panel.colorscale, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+        "showscale": show_scale, "xgap": 1, "ygap": 1,
+        "hovertemplate": "%{x}<br>%{y}: %{z:.3f}<extra></extra>",
+        **_panel_values(panel, frame),
+    }
+    if panel.cell_text is not None:
+        trace["texttemplate"] = "%{text}"
+        trace["hovertemplate"] = "%{x}<br>%{text}: %{z:.3f}<extra></extra>"
+    return trace
+
+
+# -- each lesson's replay ------------------------------------------------------------------------
+# ``frames`` are rnnviz.lessons.replay.ReplayFrame objects (step, loss, arrays, values): plain data.
+
+TANH_RANGE = (-1.0, 1.0)
+PROBABILITY_RANGE = (0.0, 1.0)
+
+
+def _loss_note(frame) -> str:
+    return "" if frame.loss is None else f" · loss {frame.loss:.3f}"
+
+
+def sequence_replay(frames: Sequence, vocab: Sequence[str], input_text: str) -> go.Figure:
+    """The softmax and h_t at every timestep of the display input, over training."""
+    hidden_units = frames[-1].arrays["hidden"].shape[1]
+    panels = [
+        ReplayPanel("softmax at each timestep", [f"“{c}”" for c in vocab],
+                    [f.arrays["probs"].T for f in frames], PROBABILITY_RANGE, PROBABILITY_SCALE),
+        ReplayPanel("hidden state h_t", [f"h[{u}]" for u in range(hidden_units)],
+                    [f.arrays["hidden"].T for f in frames], TANH_RANGE, TANH_SCALE),
+    ]
+    notes = [f"step {f.step}: predicts “{f.values['predicted']}”{_loss_note(f)}" for f in frames]
+    return replay_figure(panels, list(input_text), [f.step for f in frames], notes,
+                         title=f"Replay of training: reading “{input_text}”")
+
+
+def beliefs_replay(frames: Sequence, name: str, languages: Sequence[str]) -> go.Figure:
+    """P(language) after each letter of one example name, over training."""
+    shown = [f for f in frames if name in f.arrays]
+    panels = [ReplayPanel(f"P(language) after each letter of “{name}”", list(languages),
+                          [f.arrays[name].T for f in shown], PROBABILITY_RANGE, PROBABILITY_SCALE)]
+    notes = []
+    for f in shown:
+        language, p = f.values["top"][name]
+        notes.append(f"step {f.step}: “{name}” looks {language} ({p:.0%})")
+    read_as = shown[-1].values["read_as"][name]  # the letters the model reads (transliterated)
+    return replay_figure(panels, list(read_as), [f.step for f in shown], notes,
+                         title=f"Replay of training: “{name}”", x_title="after letter")
+
+
+def continuation_replay(frames: Sequence) -> go.Figure:
+    """The top candidates for each character of the first prefix's greedy continuation, over training."""
+    k = frames[-1].arrays["candidate_probs"].shape[1]
+    ranks = ["most likely"] + [f"#{r}" for r in range(2, k + 1)]
+    panels = [ReplayPanel("candidates for each next character (colour: probability)", ranks,
+                          [f.arrays["candidate_probs"].T for f in frames], PROBABILITY_RANGE, PROBABILITY_SCALE,
+                          cell_text=[np.array(f.values["candidate_chars"], dtype=object).T.tolist()
+                                     for f in frames])]
+    prefix = frames[-1].values["prefix"]
+    notes = [f"step {f.step}: {prefix} → {f.values['continuation'][:24]}".replace("\n", "↵") for f in frames]
+    n_chars = frames[-1].arrays["candidate_probs"].shape[0]
+    return replay_figure(panels, [str(i + 1) for i in range(n_chars)], [f.step for f in frames], notes,
+                         title=f"Replay of training: continuing “{prefix}”", x_title="generated character")
+
+
+def panels_replay(frames: Sequence, input_text: str, *, title: str, note_of) -> go.Figure:
+    """One heatmap per named (timesteps × units) array of the frames, e.g. gates or one model each."""
+    panels = []
+    for name, last in frames[-1].arrays.items():
+        in_01 = "gate" in name
+        if in_01:
+            value_range = PROBABILITY_RANGE
+        elif "cell state" in name:
+            limit = max(1.0, max(float(np.abs(f.arrays[name].astype(float)).max()) for f in frames))
+            value_range = (-limit, limit)
+        else:
+            value_range = TANH_RANGE
+        panels.append(ReplayPanel(name, [f"{u}" for u in range(last.shape[1])],
+                                  [f.arrays[name].T for f in frames], value_range,
+                                  PROBABILITY_SCALE if in_01 else TANH_SCALE))
+    return replay_figure(panels, list(input_text), [f.step for f in frames], [note_of(f) for f in frames],
+                         title=title)
