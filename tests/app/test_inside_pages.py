@@ -1,5 +1,5 @@
 """AppTest: the three "Inside the RNN" pages."""
-from tests.app.conftest import open_page
+from tests.app.conftest import chart_titles, open_page
 
 
 def test_shapes_and_gates_page(app_env):
@@ -18,12 +18,23 @@ def test_shapes_and_gates_page(app_env):
 
 
 def test_shapes_page_uses_the_model_trained_in_sequence_basics(app_env):
-    at = open_page("app_pages/sequence_basics.py")
+    at = open_page("app_pages/inside_shapes_gates.py")
+    assert "basics" not in at.radio(key="inside_shapes_source").options[0]  # nothing trained yet: fresh cells only
+    at.switch_page("app_pages/sequence_basics.py")
+    at.run()
     at.button(key="sequence_basics_step").click().run()
+    at.button(key="sequence_basics_step").click().run()
+    basics = at.session_state["sequence_basics"].lesson
+    assert basics.trainer.step_count == 2
     at.switch_page("app_pages/inside_shapes_gates.py")
     at.run()
-    assert "basics" in at.radio(key="inside_shapes_source").options[0] or at.radio(key="inside_shapes_source").value == "basics"
     assert not at.exception
+    source = at.radio(key="inside_shapes_source")
+    assert source.options[0] == "the model you trained in Sequence basics (RNN, 2 epochs)"
+    assert source.value == "basics"
+    # the traced input is that task's own input, read by that model
+    assert at.text_input(key="inside_shapes_text_basics").value == basics.task.display_input
+    assert f"Inside the RNN while reading “{basics.task.display_input}”" in chart_titles(at)
 
 
 def test_gradients_page_race_steps_and_records(app_env):
@@ -42,10 +53,31 @@ def test_gradients_page_race_steps_and_records(app_env):
 def test_clipping_page_trains_both_runs(app_env):
     at = open_page("app_pages/inside_clipping.py")
     at.button(key="inside_clipping_train").click().run()
+    race = at.session_state["inside_clipping"].lesson.race
+    clipped, unclipped = race.entries
+    assert clipped.trainer.config.clip_threshold == 1.0 and unclipped.trainer.config.clip_threshold is None
+    first = [e.trainer.step_count for e in race.entries]
+    assert first[0] > 0 and first[0] == first[1] == race.step_count
     for _ in range(3):
         at.run()
-    at.button(key="inside_clipping_train").click().run()
+    # every page run while playing trained both runs further, in step
+    grown = [e.trainer.step_count for e in race.entries]
+    assert grown[0] > first[0] and grown[0] == grown[1] == race.step_count
+    assert all(len(e.trainer.history) == e.trainer.step_count for e in race.entries)
+    at.button(key="inside_clipping_train").click().run()  # Pause
+    paused = [e.trainer.step_count for e in race.entries]
+    at.run()
+    assert [e.trainer.step_count for e in race.entries] == paused
     assert not at.exception
-    entries = at.session_state["inside_clipping"].lesson.race.entries
-    assert entries[0].trainer.step_count > 0
-    assert all(r.grad_norm_after_clip <= 1.0 + 1e-5 for r in entries[0].trainer.history.records)
+
+    kept = clipped.trainer.history.records
+    free = unclipped.trainer.history.records
+    assert all(r.grad_norm_after_clip <= 1.0 + 1e-5 for r in kept)
+    assert all(r.grad_norm_before_clip > 1.0 for r in kept if r.clipped)
+    assert not any(r.clipped for r in free) and all(r.grad_norm_after_clip == r.grad_norm_before_clip for r in free)
+    # Same seed, same minibatches: identical until the first clipped step changes the update, different after.
+    first_clip = next(r.step for r in kept if r.clipped)
+    assert first_clip < len(kept)
+    assert [r.loss for r in kept[:first_clip]] == [r.loss for r in free[:first_clip]]
+    assert kept[first_clip].loss != free[first_clip].loss
+    assert sum(a.loss != b.loss for a, b in zip(kept[first_clip:], free[first_clip:])) > len(kept[first_clip:]) // 2

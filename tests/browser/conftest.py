@@ -60,3 +60,29 @@ def screenshot(page, name: str, full_height: int | None = None) -> Path:
         page.wait_for_timeout(800)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def press_until(page, button: str, then: str, attempts: int = 4, settle_ms: int = 8_000) -> None:
+    """Click the button named ``button`` until the button named ``then`` shows, at most ``attempts`` times.
+
+    A click that lands while a live fragment is redrawing can be lost (its button is being replaced),
+    so one click is not assumed to land. Between clicks it waits ``settle_ms`` for the change, long
+    enough that a click which did land shows before the next one could undo it.
+    """
+    from playwright.sync_api import expect
+
+    target = page.get_by_role("button", name=then)
+    for _ in range(attempts):
+        if target.count():
+            break
+        source = page.get_by_role("button", name=button)
+        try:
+            source.click(timeout=5_000)
+        except Exception:  # the button was being replaced; look again
+            pass
+        try:
+            expect(target).to_be_visible(timeout=settle_ms)
+            break
+        except AssertionError:
+            continue
+    expect(target).to_be_visible(timeout=1_000)

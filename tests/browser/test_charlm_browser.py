@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import press_until, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,7 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     expect(page.get_by_role("heading", name=re.compile(r"Training perplexity [\d,.]+ · validation"))).to_be_visible(
         timeout=60_000)
     expect(page.get_by_text(re.compile(r"step \d+ · epoch [\d.]+ · [\d,]+ characters/s"))).to_be_visible()
-    page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
+    press_until(page, "Pause", then="Continue")
     expect(page.get_by_text("分开 → ").first).to_be_visible()  # the samples, as the book prints them
     perplexity = page.locator(".js-plotly-plot", has_text="Perplexity: training vs. held-out text")
     expect(perplexity).to_have_count(1, timeout=30_000)  # the live ticks' stale copies are gone

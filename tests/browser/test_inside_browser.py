@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import press_until, screenshot
 from tests.browser.test_pages_browser import assert_no_error_boxes, open_app
 
 pytestmark = pytest.mark.browser
@@ -29,8 +29,7 @@ def test_gradients_race_trains_live(page, app_url):
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_text(re.compile("dark = vanished")).first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(4000)
-    page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
+    press_until(page, "Pause", then="Continue")
     expect(page.get_by_text(re.compile("Eigenvalues of W_hh")).first).to_be_visible()
     expect(page.locator(".js-plotly-plot").nth(5)).to_be_attached(timeout=30_000)  # race, loss, profiles, heatmaps, eigenvalues, radii
     assert_no_error_boxes(page)
@@ -42,7 +41,17 @@ def test_clipping_side_by_side(page, app_url):
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_text(re.compile(r"steps clipped")).first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(3000)
-    page.get_by_role("button", name="Pause").click()
+    press_until(page, "Pause", then="Continue")
     expect(page.get_by_text("Gradient norm: not clipped").first).to_be_visible()
-    assert page.locator("[data-testid=stException]").count() == 0
+    expect(page.get_by_text("Gradient norm: clipped at 1").first).to_be_visible()
+    # Both runs trained, in step: once the page has settled, each caption names the same step count.
+    # (Read until they agree: a redraw still in flight shows the previous run's captions faded.)
+    captions = page.get_by_text(re.compile(r"^step \d+ · loss"))
+    for _ in range(30):
+        page.wait_for_timeout(500)
+        steps = [int(re.match(r"step (\d+)", text).group(1)) for text in captions.all_inner_texts()]
+        if len(steps) == 2 and steps[0] == steps[1] and not page.locator("[data-testid=stStatusWidget]").count():
+            break
+    assert len(steps) == 2 and steps[0] == steps[1] > 0, steps
+    assert_no_error_boxes(page)
     screenshot(page, "inside_clipping", full_height=1800)

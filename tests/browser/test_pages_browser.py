@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import press_until, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +37,7 @@ def test_sequence_basics_trains_live_and_animates(page, app_url):
     expect(page.get_by_text(re.compile(r"epoch \d+"))).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name=re.compile("Predicted: ohlol"))).to_be_visible(timeout=60_000)
     screenshot(page, "sequence_basics_training")
-    page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Continue")).to_be_visible(timeout=30_000)
+    press_until(page, "Pause", then="Continue")
     page.wait_for_timeout(1500)
     # loss, gradient norms, hidden state (+ softmax views in other tabs): drawn by plotly
     expect(page.locator(".js-plotly-plot").first).to_be_visible()

@@ -306,12 +306,47 @@ def test_evaluation_is_bounded_and_leaves_the_training_mode_alone():
         evaluate_perplexity(model, np.zeros(1, dtype=np.int64))
 
 
-def test_training_perplexity_is_exp_of_the_mean_loss_of_the_last_epoch():
+def epoch_length_by_stepping(lesson: CharLMLesson, limit: int = 500) -> int:
+    """Minibatches in one epoch, counted by watching the feeder start its second epoch."""
+    feeder = lesson.feeder
+    assert feeder.epochs_started == 0
+    steps = 0
+    while feeder.epochs_started < 2:
+        assert lesson.trainer.step() is not None and steps < limit
+        steps += 1
+    return steps - 1  # the last step opened epoch 2
+
+
+@pytest.mark.parametrize("sampling", ["random", "sequential"])
+def test_training_perplexity_averages_one_epoch_when_the_cap_is_larger(monkeypatch, sampling):
+    # The test chooses the cap: far more than an epoch, so the epoch's length must bound the window.
+    monkeypatch.setattr(charlm.lesson, "TRAIN_PPL_WINDOW", 10_000)
+    lesson = CharLMLesson(small_config(sampling=sampling))
+    epoch = epoch_length_by_stepping(lesson)
+    # TEXT has 1,800 characters; whatever the held-out share, an epoch of 8 x 10 characters is several batches
+    assert 3 <= epoch < len(TEXT) // 80
+    lesson.trainer.run_steps(epoch + 3)  # well into the next epoch, so the window spans two epochs' batches
+    losses = lesson.trainer.history.losses
+    assert len(losses) > epoch + 2
+    expected = math.exp(sum(losses[-epoch:]) / epoch)
+    assert lesson.train_perplexity() == pytest.approx(expected, rel=1e-9)
+    # and the test can tell the windows apart: one batch more or fewer gives another number
+    for other in (epoch - 1, epoch + 1):
+        assert math.exp(sum(losses[-other:]) / other) != pytest.approx(expected, rel=1e-9)
+
+
+def test_training_perplexity_window_is_capped_by_the_constant(monkeypatch):
+    monkeypatch.setattr(charlm.lesson, "TRAIN_PPL_WINDOW", 3)
     lesson = CharLMLesson(small_config())
-    lesson.trainer.run_steps(30)
-    window = min(charlm.TRAIN_PPL_WINDOW, lesson.feeder.batches_per_epoch)
-    losses = lesson.trainer.history.losses[-window:]
-    assert lesson.train_perplexity() == pytest.approx(math.exp(np.mean(losses)))
+    assert math.isnan(lesson.train_perplexity())  # no step yet: nothing to average
+    lesson.trainer.run_steps(2)
+    first_two = lesson.trainer.history.losses
+    assert lesson.train_perplexity() == pytest.approx(math.exp((first_two[0] + first_two[1]) / 2), rel=1e-9)
+    lesson.trainer.run_steps(8)
+    losses = lesson.trainer.history.losses
+    assert len(losses) == 10
+    assert lesson.train_perplexity() == pytest.approx(math.exp(sum(losses[-3:]) / 3), rel=1e-9)
+    assert math.exp(sum(losses[-4:]) / 4) != pytest.approx(lesson.train_perplexity(), rel=1e-9)
 
 
 # --- generation ----------------------------------------------------------------------------------------

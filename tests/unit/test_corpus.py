@@ -294,12 +294,40 @@ def test_suggested_settings_fit(suggested):
 # --- perplexity ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("vocab_size", [2, 27, 1027])
-def test_perplexity_of_uniform_prediction_is_vocab_size(vocab_size):
-    logits = torch.zeros(16, vocab_size)
-    targets = torch.randint(0, vocab_size, (16,), generator=torch.Generator().manual_seed(0))
-    cross_entropy = F.cross_entropy(logits, targets).item()
-    assert corpus.perplexity(cross_entropy) == pytest.approx(vocab_size, rel=1e-5)
+def probabilities_by_hand(logits: list[list[float]]) -> list[list[float]]:
+    """softmax in plain Python, independent of torch."""
+    rows = []
+    for row in logits:
+        top = max(row)
+        weights = [math.exp(v - top) for v in row]
+        rows.append([w / sum(weights) for w in weights])
+    return rows
+
+
+@pytest.mark.parametrize("vocab_size,spread", [(2, 2), (27, 27), (27, 5), (1027, 1027), (1027, 1)])
+def test_perplexity_is_the_number_of_equally_likely_choices(vocab_size, spread):
+    """A model that spreads its belief evenly over ``spread`` of the classes, the target always among
+    them, is as perplexed as a fair die with ``spread`` faces: uniform over V gives V, certain gives 1."""
+    generator = torch.Generator().manual_seed(vocab_size + spread)
+    targets = torch.randint(0, vocab_size, (64,), generator=generator)
+    logits = torch.full((64, vocab_size), -1e4)
+    for row, target in enumerate(targets.tolist()):
+        allowed = [(target + k) % vocab_size for k in range(spread)]
+        logits[row, allowed] = 3.0
+    cross_entropy = F.cross_entropy(logits, targets).item()  # torch's loss, as training reports it
+    assert corpus.perplexity(cross_entropy) == pytest.approx(spread, rel=1e-5)
+
+
+def test_perplexity_is_the_inverse_geometric_mean_of_the_target_probabilities():
+    logits = [[2.0, 0.5, -1.0], [0.0, 0.0, 3.0], [1.0, 1.0, 1.0], [-2.0, 4.0, 0.5]]
+    targets = [0, 2, 1, 0]
+    probs = probabilities_by_hand(logits)
+    target_probs = [probs[i][t] for i, t in enumerate(targets)]
+    expected = math.prod(target_probs) ** (-1 / len(targets))
+    cross_entropy = F.cross_entropy(torch.tensor(logits), torch.tensor(targets)).item()
+    assert corpus.perplexity(cross_entropy) == pytest.approx(expected, rel=1e-5)
+    # the bad guess in the last row weighs: perplexity lies between the best and the worst 1/p
+    assert 1 / max(target_probs) < corpus.perplexity(cross_entropy) < 1 / min(target_probs)
 
 
 def test_perplexity_edge_cases():

@@ -1,11 +1,12 @@
 """Trainer: clipping, norms, the NaN guard, reproducibility, bounded history."""
 import math
+import time
 
 import pytest
 import torch
 
 from rnnviz.core.models import ModelConfig, RecurrentModel
-from rnnviz.core.train import History, StepRecord, TrainConfig, Trainer, sequence_loss
+from rnnviz.core.train import History, StepRecord, TrainConfig, Trainer, run_for, sequence_loss
 from rnnviz.data.tasks import builtin_tasks
 
 
@@ -124,11 +125,72 @@ def test_history_stays_bounded_and_keeps_the_newest_steps():
     assert history.steps[-25:] == list(range(9_976, 10_001))
 
 
-def test_run_for_respects_its_time_slice():
-    trainer, _ = ohlol_trainer()
-    steps = trainer.run_for(0.05)
-    assert steps >= 1 and trainer.step_count == steps
-    assert trainer.run_for(0.0) == 0
+class SleepingStep:
+    """A step that takes a known time: sleeps ``seconds`` per call and counts its calls."""
+
+    def __init__(self, seconds: float, stop_after: int | None = None, give_up_after: int = 1000):
+        self.seconds, self.stop_after, self.give_up_after = seconds, stop_after, give_up_after
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.calls > self.give_up_after:
+            raise AssertionError("run_for kept stepping long after its slice")
+        if self.stop_after is not None and self.calls > self.stop_after:
+            return None  # stopped, as Trainer.step after a NaN
+        time.sleep(self.seconds)
+        return self.calls
+
+
+# Slack for a loaded 2-core machine: how late a sleep may wake up. The slice (0.3 s) is far shorter
+# than running on would take (give_up_after steps), so a run_for that ignores its deadline still fails.
+LATE_WAKE = 0.25
+
+
+def test_run_for_uses_its_slice_and_stops_within_it():
+    step = SleepingStep(0.04)
+    started = time.perf_counter()
+    done = run_for(step, 0.3)
+    elapsed = time.perf_counter() - started
+    assert done == step.calls  # every step it made is counted, none twice
+    # it keeps stepping until the deadline (no early return) ...
+    assert elapsed >= 0.3
+    # ... and starts no step after it: at most the one step begun before the deadline runs over
+    assert elapsed <= 0.3 + 0.04 + LATE_WAKE
+    # sleeps never end early, so no more steps fit than the slice holds, plus the one begun at its end
+    assert 2 <= done <= math.floor(0.3 / 0.04) + 1
+
+
+def test_run_for_stops_at_max_steps_or_when_the_step_says_stop():
+    step = SleepingStep(0.001)
+    started = time.perf_counter()
+    assert run_for(step, 30.0, max_steps=3) == 3 and step.calls == 3
+    assert time.perf_counter() - started < 5  # long before the 30 s slice ends
+    stopping = SleepingStep(0.001, stop_after=4)
+    assert run_for(stopping, 30.0) == 4 and stopping.calls == 5  # the fifth call said stop
+    never = SleepingStep(0.001)
+    assert run_for(never, 0.0) == 0 and never.calls == 0
+
+
+def test_trainer_run_for_counts_the_steps_it_records():
+    trainer, task = ohlol_trainer()
+    inputs, targets = task.tensors()
+
+    def slow_batch():
+        time.sleep(0.03)  # each step takes at least this long
+        return inputs, targets
+
+    trainer.next_batch = slow_batch
+    started = time.perf_counter()
+    first = trainer.run_for(0.2)
+    elapsed = time.perf_counter() - started
+    assert 0.2 <= elapsed <= 0.2 + 0.03 + LATE_WAKE
+    assert 1 <= first <= math.floor(0.2 / 0.03) + 1
+    second = trainer.run_for(0.1)
+    assert second >= 1
+    assert trainer.step_count == first + second == len(trainer.history)
+    assert trainer.history.steps == list(range(1, first + second + 1))
+    assert trainer.run_for(0.0) == 0 and trainer.step_count == first + second
 
 
 def test_training_slots_let_sessions_take_turns():
