@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 from rnnviz.viz.style import BASE_FONT_SIZE, FONT_FAMILY, unique_labels
 
 REPLAY_FRAME_MS = 500
-PROBABILITY_SCALE = "Viridis"
-TANH_SCALE = "RdBu_r"
+# Explicit colour lists: a spec built without validation reaches plotly.js as is, and plotly.js
+# knows neither Python's "_r" reversed names nor every Python scale name.
+PROBABILITY_SCALE = plotly.colors.make_colorscale(plotly.colors.sequential.Viridis)
+TANH_SCALE = plotly.colors.make_colorscale(plotly.colors.diverging.RdBu[::-1])  # blue −1, white 0, red +1
 
 
 @dataclass(frozen=True)
