@@ -34,7 +34,7 @@ from rnnviz.lessons.charlm import (
     load_pretrained,
     pretrained_for,
 )
-from rnnviz.viz import language_model, style, training
+from rnnviz.viz import language_model, replay, style, training
 
 KEY = "charlm"
 LYRICS_SIZES = [2_000, 5_000, 10_000, 20_000, 40_000, None]
@@ -46,6 +46,7 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 
 CLIP_THRESHOLDS = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 TOP_K_SHOWN = 8  # candidates per generated character in the softmax views
 MAX_HEATMAP_STEPS = 40  # generated characters drawn in the candidates heatmap (wider gets unreadable)
+LIVE_CHARS, LIVE_CANDIDATES = 20, 5  # the live view's continuation
 MAX_ANIMATED_CHARS = 80  # longer texts get a static hidden-state heatmap (frames grow quadratically)
 
 ui.lesson_header(
@@ -221,6 +222,26 @@ def render_live(lesson: CharLMLesson) -> None:
                           for p, c in samples.continuations), language=None, wrap_lines=True)
         st.caption("An untrained model repeats the most frequent character (␣ marks spaces); "
                    "a memorising one recites the corpus.")
+    show_live_candidates(lesson)
+
+
+def prefix_key(corpus: CorpusText) -> str:
+    return f"{KEY}_prefix_{corpus.key.replace(':', '_')}"
+
+
+def show_live_candidates(lesson: CharLMLesson) -> None:
+    """The prefix below continued greedily by the model being trained, redrawn with every tick."""
+    corpus = lesson.prepared.corpus
+    typed = st.session_state.get(prefix_key(corpus)) or (corpus.prefixes[0] if corpus.prefixes else "")
+    check = check_prefix(typed, lesson.vocab)
+    if not check.used:
+        return
+    result = lesson.generate(check.used, GenerationConfig(num_chars=LIVE_CHARS))
+    indices, probs, _ = result.top_candidates(LIVE_CANDIDATES)
+    ui.chart(language_model.candidates_heatmap(
+        step_labels(result), [[result.vocab[i] for i in row] for row in indices], probs, result.chosen_rank(),
+        title=f"“{result.prefix}” → “{result.continuation}”: the candidates for each next character, now"),
+        key=f"{KEY}_live_candidates")
 
 
 def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: PretrainedLM | None
@@ -236,7 +257,7 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
                       index=len(sources) - 1)
     c1, c2, c3 = st.columns([2, 1, 1])
     prefix = c1.text_input("Prefix", corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
-                           key=f"{KEY}_prefix_{slug}")
+                           key=prefix_key(corpus))
     num_chars = c2.number_input("Characters to generate", 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
     seed = c3.number_input("Sampling seed", 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
     c4, c5, c6 = st.columns([2, 1, 1])
@@ -380,5 +401,9 @@ st.caption(f"{MODEL_PRESETS[state.lesson.config.preset].label}, hidden size {sta
            f"{'one-hot' if state.lesson.config.embedding_dim is None else 'embedded'} input · "
            "validation perplexity is measured about every second of training, samples every few seconds.")
 ui.train_section(state, render_live, key=KEY)
+st.subheader("Replay of training")
+ui.replay_section(state.lesson, replay.continuation_replay, key=KEY, file_name="rnnviz_charlm_replay.html",
+                  caption="How the continuation of the first sample prefix changed as the model trained: the "
+                          "most likely next characters at each snapshot.")
 st.header("4 · Continue a prefix")
 show_generation(state.lesson, state)

@@ -13,6 +13,7 @@ from rnnviz.lessons.inside import (
     radius_profiles,
 )
 from rnnviz.viz import inside as fi
+from rnnviz.viz import replay
 
 KEY = "inside_gradients"
 
@@ -93,6 +94,16 @@ def render_race(lesson: RaceLesson) -> None:
 
 
 ui.train_section(state, render_race, key=KEY)
+
+st.subheader("Replay: the hidden states of one sequence, in each model")
+ui.replay_section(
+    state.lesson, lambda frames: replay.panels_replay(
+        frames, frames[-1].values["sequence"], title=f"Replay of training: reading “{frames[-1].values['sequence']}”",
+        note_of=lambda f: f"step {f.step}: answers " + ", ".join(f"{m} {a}" for m, a in f.values["answers"].items())
+        + f" (right: {f.values['answer']})"),
+    key=KEY, file_name="rnnviz_gradients_replay.html",
+    caption="The same example sequence read by the three models at the same training steps: does the memory of "
+            "the first symbol survive the distractors?")
 
 st.header("The spectral radius of W_hh")
 st.markdown(

@@ -16,12 +16,13 @@ from rnnviz.lessons.names import (
     NamesConfig,
     NamesData,
     NamesLesson,
+    predict_name,
     checkpoint_bytes,
     find_pretrained,
     load_names_checkpoint,
     top_prediction,
 )
-from rnnviz.viz import softmax, states
+from rnnviz.viz import replay, softmax, states
 
 KEY = "names"
 NAME_KEY = f"{KEY}_typed"
@@ -30,6 +31,7 @@ EMBEDDING_SIZES = [4, 8, 16, 32, 64]
 BATCH_SIZES = [1, 8, 32, 64, 128, 256, 512]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0]
 CLIP_THRESHOLDS = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0]
+LIVE_EXAMPLE = "Dostoevsky"  # read live while nothing is typed
 ANSWERING = {"trained": "the model trained on this page", "pretrained": "the pretrained checkpoint"}
 
 ui.lesson_header(
@@ -202,8 +204,39 @@ def render_live(lesson: NamesLesson) -> None:
     ui.chart(evaluation_figures.confusion_matrix_figure(evaluation.test.confusion, names.LANGUAGES,
                                              title=f"Confusion matrix, rows normalised (step {evaluation.step})"),
              key=f"{KEY}_confusion")
-    st.caption(f"Scored on the {data.n_test:,} held-out names (10%, the same for every model) every "
-               "½ s of training while it runs, and at every pause.")
+    st.caption(f"Scored on the {data.n_test:,} held-out names (never seen in training, the same for every "
+               "model) every ½ s of training while it runs, and at every pause.")
+    show_live_internals(lesson, typed if typed.strip() else LIVE_EXAMPLE)
+
+
+def show_live_internals(lesson: NamesLesson, typed: str) -> None:
+    """The typed name read by the model being trained, redrawn with every tick."""
+    prediction = predict_name(lesson.model, typed)
+    if not prediction.ok:
+        return
+    chars = list(prediction.text)
+    st.markdown(f"**“{prediction.text}” as this model reads it now** (step {lesson.step_count:,})")
+    left, right = st.columns(2)
+    with left:
+        ui.chart(softmax.softmax_heatmap(prediction.trace.probs, names.LANGUAGES, chars, class_title="language",
+                                         title="P(language) after each letter, now"), key=f"{KEY}_live_belief")
+    with right:
+        sigmoid = isinstance(lesson.model, TutorialRNN)
+        ui.chart(states.hidden_state_heatmap(
+            prediction.trace.hidden_states[-1], chars, animate=False, title="Hidden state h_t, now",
+            value_range=(0.0, 1.0) if sigmoid else (-1.0, 1.0), colorscale="Viridis" if sigmoid else "RdBu_r"),
+            key=f"{KEY}_live_hidden")
+
+
+def show_replay(state: ui.LiveSession) -> None:
+    lesson: NamesLesson = state.lesson
+    st.subheader("Replay of training")
+    choices = [e.name for e in EXAMPLES]
+    name = st.selectbox("Example name", choices, key=f"{KEY}_replay_name",
+                        help="Each snapshot scored every example name; pick one to scrub through training.")
+    ui.replay_section(lesson, lambda frames: replay.beliefs_replay(frames, name, names.LANGUAGES), key=KEY,
+                      file_name="rnnviz_names_replay.html",
+                      caption=f"What the model believed “{name}” to be, letter by letter, as it trained.")
 
 
 def show_training(state: ui.LiveSession) -> None:
@@ -218,6 +251,7 @@ def show_training(state: ui.LiveSession) -> None:
     st.markdown(f"**{CELLS[cfg.cell]}**, {layers} of {cfg.hidden_size} units on {inputs}; batches of "
                 f"{cfg.batch_size} names, padded and packed so each name stops at its own last letter.")
     ui.train_section(state, render_live, key=KEY)
+    show_replay(state)
 
 
 # --- data and checkpoints ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rnnviz.lessons.sequence import (
     SequenceLessonConfig,
     generalisation_experiment,
 )
-from rnnviz.viz import softmax, states
+from rnnviz.viz import replay, softmax, states
 
 KEY = "sequence_basics"
 TASK_TITLES = {key: task.title for key, task in builtin_tasks().items()} | {"custom": "Your own pair of strings"}
@@ -82,6 +82,23 @@ def render_live(lesson: SequenceLesson) -> None:
     ui.training_charts(snap, key=KEY)
     if snap["clipped_count"]:
         st.caption(f"Gradient clipped on {snap['clipped_count']} of {snap['step']} steps.")
+    show_live_internals(lesson)
+
+
+def show_live_internals(lesson: SequenceLesson) -> None:
+    """The display sequence's softmax and h_t, redrawn with every tick: watch them sharpen."""
+    task = lesson.task
+    tr = lesson.trace_display()
+    chars = list(task.display_input)
+    left, right = st.columns(2)
+    with left:
+        ui.chart(softmax.softmax_heatmap(tr.probs, task.vocab, chars, targets=task.encode(task.display_target),
+                                         title=f"Softmax at each step, now (reading “{task.display_input}”)"),
+                 key=f"{KEY}_live_softmax")
+    with right:
+        ui.chart(states.hidden_state_heatmap(tr.hidden_states[-1], chars, animate=False,
+                                             title="Hidden state h_t, now (top layer)"),
+                 key=f"{KEY}_live_hidden")
 
 
 def show_hidden_states(lesson: SequenceLesson, tr: Trace) -> None:
@@ -188,8 +205,13 @@ def show_generalisation(state: ui.LiveSession) -> None:
     mode = c3.radio("Hold out", list(SPLIT_MODES), format_func=SPLIT_MODES.get, key=f"{KEY}_split")
     if st.button("Run the experiment (300 steps)", key=f"{KEY}_run_generalisation", icon=":material/science:"):
         with st.spinner("Training on the training windows…"):
-            state.results["generalisation"] = generalisation_experiment(
-                state.lesson.config, window=window, held_out_fraction=held_out, mode=mode)
+            # through the server's turnstile, like every training slice: a class pressing this at once queues
+            ran, result = ui.training_slots().run(lambda: generalisation_experiment(
+                state.lesson.config, window=window, held_out_fraction=held_out, mode=mode), wait=15.0)
+        if ran:
+            state.results["generalisation"] = result
+        else:
+            st.warning("The server is busy training other sessions' models; press the button again in a moment.")
     result = state.results.get("generalisation")
     if result is None:
         return
@@ -219,16 +241,24 @@ ui.train_section(state, render_live, key=KEY, steps_per_tick=speed)
 
 st.header("Inside the model")
 if state.playing:
-    st.caption("These views show the model as it was when this page last refreshed; press **Pause** to update them.")
+    st.caption("The softmax and h_t above move with every update; these step-by-step animations show the "
+               "model as it was when the page last refreshed (press **Pause** to refresh them).")
 display_trace = state.lesson.trace_display()  # one unroll, read by both tabs below
-tabs = st.tabs(["Hidden states", "Softmax at each step", "Try it", "Tensor shapes", "Generalisation"])
+tabs = st.tabs(["Hidden states", "Softmax at each step", "Replay of training", "Try it", "Tensor shapes",
+                "Generalisation"])
 with tabs[0]:
     show_hidden_states(state.lesson, display_trace)
 with tabs[1]:
     show_softmax(state.lesson, display_trace)
 with tabs[2]:
-    show_try_it(state.lesson)
+    ui.replay_section(
+        state.lesson, lambda frames: replay.sequence_replay(frames, task.vocab, task.display_input),
+        key=KEY, file_name=f"rnnviz_{task.key}_replay.html",
+        caption="Drag the slider (or press ▶) to scrub through training: what the model predicted for "
+                f"“{task.display_input}” at each snapshot, with its softmax and hidden state then.")
 with tabs[3]:
-    show_shapes(state.lesson)
+    show_try_it(state.lesson)
 with tabs[4]:
+    show_shapes(state.lesson)
+with tabs[5]:
     show_generalisation(state)

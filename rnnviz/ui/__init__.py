@@ -24,6 +24,10 @@ from rnnviz.ui.widgets import (  # noqa: F401
     OPTIMIZER_LABELS,
     chart,
     download_progress,
+    figure_html,
+    history_download,
+    html_download,
+    replay_section,
     lesson_header,
     training_charts,
 )

@@ -11,7 +11,9 @@ from rnnviz.viz import training
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # keys are rnnviz.core.train.OPTIMIZERS
 
-CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+# The modebar keeps "Download plot as a png" (2× scale, for slides).
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def lesson_header(title: str, intro: str, equation: str | None = None) -> None:
@@ -51,3 +53,41 @@ def download_progress(label: str) -> Iterator[ProgressCallback]:
         yield progress
     finally:
         bar.empty()
+
+
+def figure_html(fig) -> bytes:
+    """A standalone page that plays offline: plotly.js embedded, no network, not auto-playing."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config=CHART_CONFIG).encode("utf-8")
+
+
+def html_download(fig_factory, file_name: str, key: str, label: str = "Download as HTML (plays offline)") -> None:
+    """A button that builds the standalone HTML only when pressed (it embeds 4 MB of plotly.js)."""
+    st.download_button(label, data=lambda: figure_html(fig_factory()), file_name=file_name, mime="text/html",
+                       key=key, icon=":material/download:")
+
+
+def history_download(lesson, file_name: str, key: str) -> None:
+    """The training history, one row per recorded step, as CSV."""
+    st.download_button("Training history (CSV)", data=lesson.history_csv, file_name=file_name, mime="text/csv",
+                       key=key, icon=":material/table:",
+                       help="Step, loss, metrics and the gradient norm before and after clipping for every "
+                            "recorded step (older steps are thinned in long runs).")
+
+
+def replay_section(lesson, build_figure, key: str, file_name: str, caption: str) -> None:
+    """The replay slider over training steps, with its HTML export and the history CSV."""
+    replay = lesson.replay
+    if replay is None or len(replay.frames) < 2:
+        st.info("Train for a few steps: the replay fills in with snapshots taken as the model learns.",
+                icon=":material/slow_motion_video:")
+        return
+    chart(build_figure(replay.frames), key=f"{key}_replay")
+    st.caption(caption + f" {len(replay.frames)} snapshots, denser early where learning is fastest "
+                         f"({replay.nbytes / 1024:,.0f} KB).")
+    left, right = st.columns(2)
+    frames = list(replay.frames)
+    with left:
+        html_download(lambda: build_figure(frames), file_name, key=f"{key}_replay_html")
+    with right:
+        history_download(lesson, file_name.replace("replay", "history").replace(".html", ".csv"),
+                         key=f"{key}_history_csv")
