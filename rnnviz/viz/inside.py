@@ -1,27 +1,34 @@
 """Figure builders for the "Inside the RNN" lessons (pure functions, Plotly out).
 
-They share the look and the animation controls of ``rnnviz.figures``.
+They share the look and the animation controls of ``rnnviz.viz.style``.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from rnnviz.viz.style import (
-    add_animation_controls,
+    colour_scale,
+    animation_controls,
+    column_reveal,
     display_char,
     empty_figure,
-    style_figure,
+    figure,
+    merge,
+    numbers,
+    rounded,
+    significant,
+    style_layout,
     unique_labels,
 )
 
 SERIES_COLOURS = ["#1f77b4", "#e4572e", "#2a9d4b", "#9467bd", "#8c564b", "#f2a541"]
 LOG_FLOOR = 1e-12
 LOG_NORM_RANGE = (-8.0, 1.0)  # log10 of gradient norms shown in the heatmaps
+SUBPLOT_TITLE_FONT = dict(size=16)
 # Magma with its first stop nudged off near-black: Streamlit's Plotly renderer replaces the exact
 # "#000004" with a light theme colour, so vanished gradients would look bright instead of dark.
 MAGMA = [[k / (len(plotly.colors.sequential.Magma) - 1), c] for k, c in enumerate(plotly.colors.sequential.Magma)]
@@ -31,6 +38,22 @@ MAGMA[0][1] = "#05030f"
 def _log_safe(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     return np.where(np.isfinite(values), np.maximum(values, LOG_FLOOR), np.nan)
+
+
+def _axis(name: str, k: int) -> str:
+    """Trace/shape reference of subplot k (1-based): "x", "x2", ..."""
+    return name if k == 1 else f"{name}{k}"
+
+
+def _domains(n: int, spacing: float) -> list[list[float]]:
+    """n equal domains from 0 to 1 with ``spacing`` between them (as plotly.subplots.make_subplots)."""
+    size = (1.0 - spacing * (n - 1)) / n
+    return [[k * (size + spacing), k * (size + spacing) + size] for k in range(n)]
+
+
+def _subplot_title(text: str, x: float, y: float) -> dict[str, Any]:
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                showarrow=False, font=SUBPLOT_TITLE_FONT)
 
 
 def metric_lines(
@@ -47,23 +70,25 @@ def metric_lines(
     """One line per named series (x, y); an optional dashed reference line (value, label)."""
     if not any(len(x) for x, _ in series.values()):
         return empty_figure(title, "No data yet. Press Train to start.", x_title=x_title, y_title=y_title)
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     for colour, (name, (x, y)) in zip(SERIES_COLOURS, series.items()):
         y = _log_safe(y) if log_y else np.asarray(y, dtype=float)
-        fig.add_trace(go.Scatter(x=list(x), y=y, name=name, mode="lines+markers" if markers else "lines",
-                                 line=dict(color=colour, width=2.5)))
+        data.append(dict(type="scatter", x=numbers(x), y=significant(y), name=name,
+                         mode="lines+markers" if markers else "lines", line=dict(color=colour, width=2.5)))
     if reference is not None:
         value, label = reference
         xs = [x for x, _ in series.values() if len(x)]
-        fig.add_trace(go.Scatter(x=[min(min(x) for x in xs), max(max(x) for x in xs)], y=[value, value],
-                                 name=label, mode="lines", line=dict(color="#555555", dash="dash", width=1.5)))
-    if log_y:
-        fig.update_yaxes(type="log", exponentformat="power")
-    elif y_range:
-        fig.update_yaxes(range=list(y_range))
+        data.append(dict(type="scatter", x=numbers([min(min(x) for x in xs), max(max(x) for x in xs)]),
+                         y=[float(value), float(value)], name=label, mode="lines",
+                         line=dict(color="#555555", dash="dash", width=1.5)))
     # Legend under the plot: long titles and several series would collide above it.
-    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.22, yanchor="top"))
-    return style_figure(fig, title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
+    layout = style_layout(title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
+    layout["legend"] = dict(orientation="h", x=0, y=-0.22, yanchor="top")
+    if log_y:
+        merge(layout, dict(yaxis=dict(type="log", exponentformat="power")))
+    elif y_range:
+        layout["yaxis"]["range"] = list(y_range)
+    return figure(data, layout)
 
 
 def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, title: str,
@@ -72,41 +97,53 @@ def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, ti
     (columns), coloured by log10 ‖∂L/∂h_t‖."""
     if not any(len(steps) for steps, _ in panels.values()):
         return empty_figure(title, "No training steps yet.", x_title=x_title, y_title="training step")
-    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=list(panels),
-                        horizontal_spacing=0.03)
-    for col, (name, (steps, norms)) in enumerate(panels.items(), start=1):
+    layout = style_layout(title=title, height=430, x_title=x_title, y_title="training step")
+    data: list[dict[str, Any]] = []
+    annotations = []
+    for col, ((name, (steps, norms)), domain) in enumerate(zip(panels.items(), _domains(len(panels), 0.03)), start=1):
+        x_axis, y_axis = _axis("xaxis", col), _axis("yaxis", col)
+        merge(layout, {x_axis: dict(anchor=_axis("y", col), domain=domain),
+                       y_axis: dict(anchor=_axis("x", col), domain=[0.0, 1.0])})
+        if col > 1:
+            merge(layout, {y_axis: dict(matches="y", showticklabels=False)})
+        annotations.append(_subplot_title(name, (domain[0] + domain[1]) / 2, 1.0))
         if not len(steps):
             continue
-        fig.add_trace(go.Heatmap(
+        norms = np.asarray(norms, dtype=float)
+        data.append(dict(
             # Clamped into the colour range: a gradient that underflowed to 0 shows as the darkest colour.
-            z=np.round(np.clip(np.log10(_log_safe(norms)), LOG_NORM_RANGE[0], LOG_NORM_RANGE[1]), 3),
-            x=list(range(norms.shape[1])), y=list(steps),
+            type="heatmap", xaxis=_axis("x", col), yaxis=_axis("y", col),
+            z=rounded(np.clip(np.log10(_log_safe(norms)), LOG_NORM_RANGE[0], LOG_NORM_RANGE[1]), 3),
+            x=list(range(norms.shape[1])), y=numbers(steps),
             colorscale=MAGMA, zmin=LOG_NORM_RANGE[0], zmax=LOG_NORM_RANGE[1], showscale=col == 1,
             colorbar=dict(title=dict(text="‖∂L/∂hₜ‖"), tickvals=[-8, -6, -4, -2, 0],
                           ticktext=["10⁻⁸", "10⁻⁶", "10⁻⁴", "10⁻²", "1"]),
             hovertemplate=f"{name}<br>step %{{y}}, t=%{{x}}: log₁₀‖∂L/∂h‖ = %{{z}}<extra></extra>",
-        ), row=1, col=col)
-        fig.update_xaxes(title_text=x_title, row=1, col=col)
-    fig.update_yaxes(title_text="training step", row=1, col=1)
-    return style_figure(fig, title=title, height=430, x_title=x_title, y_title="training step")
+        ))
+        merge(layout, {x_axis: dict(title=dict(text=x_title))})
+    layout["annotations"] = annotations
+    return figure(data, layout)
 
 
 def eigenvalue_figure(eigenvalues: np.ndarray, *, title: str) -> go.Figure:
     """Eigenvalues of W_hh in the complex plane, against the unit circle."""
+    eigenvalues = np.asarray(eigenvalues)
     angle = np.linspace(0, 2 * np.pi, 200)
     radius = float(np.abs(eigenvalues).max()) if len(eigenvalues) else 0.0
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=np.cos(angle), y=np.sin(angle), mode="lines", name="unit circle |λ| = 1",
-                             line=dict(color="#555555", dash="dash")))
-    fig.add_trace(go.Scatter(x=radius * np.cos(angle), y=radius * np.sin(angle), mode="lines",
-                             name=f"spectral radius {radius:.2f}", line=dict(color="#e4572e", width=1.5)))
-    fig.add_trace(go.Scatter(x=eigenvalues.real, y=eigenvalues.imag, mode="markers", name="eigenvalues of W_hh",
-                             marker=dict(size=9, color="#1f77b4", line=dict(color="white", width=1))))
+    data = [
+        dict(type="scatter", x=rounded(np.cos(angle)), y=rounded(np.sin(angle)), mode="lines",
+             name="unit circle |λ| = 1", line=dict(color="#555555", dash="dash")),
+        dict(type="scatter", x=significant(radius * np.cos(angle)), y=significant(radius * np.sin(angle)),
+             mode="lines", name=f"spectral radius {radius:.2f}", line=dict(color="#e4572e", width=1.5)),
+        dict(type="scatter", x=significant(eigenvalues.real), y=significant(eigenvalues.imag), mode="markers",
+             name="eigenvalues of W_hh", marker=dict(size=9, color="#1f77b4", line=dict(color="white", width=1))),
+    ]
     extent = max(1.2, radius * 1.15)
-    fig.update_xaxes(range=[-extent, extent], zeroline=True)
-    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1, zeroline=True)
-    fig.update_layout(legend=dict(orientation="h", y=-0.2))
-    return style_figure(fig, title=title, height=460, x_title="real part", y_title="imaginary part", margin_bottom=90)
+    layout = style_layout(title=title, height=460, x_title="real part", y_title="imaginary part", margin_bottom=90)
+    merge(layout, dict(xaxis=dict(range=[-extent, extent], zeroline=True),
+                       yaxis=dict(range=[-extent, extent], scaleanchor="x", scaleratio=1, zeroline=True),
+                       legend=dict(orientation="h", y=-0.2)))
+    return figure(data, layout)
 
 
 def gate_panel(
@@ -115,12 +152,13 @@ def gate_panel(
     """Stacked heatmaps (one per named (steps, units) array) animated together over timesteps.
 
     Gates use 0..1; tanh quantities (candidate, h_t) −1..1; the cell state its own symmetric range.
+    Every panel holds all its values once; frame t moves one plot-background rectangle per panel
+    over the timesteps after t. **Initial state: all timesteps shown**; Play runs from timestep 0.
     """
     names = list(values)
     steps = next(iter(values.values())).shape[0]
     labels = unique_labels(input_chars)
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=names)
+    n = len(names)
 
     def scale(name: str, array: np.ndarray) -> tuple[float, float, str]:
         if "gate" in name:
@@ -128,29 +166,34 @@ def gate_panel(
         limit = 1.0 if ("candidate" in name or name.startswith("h")) else max(1.0, float(np.abs(array).max()))
         return -limit, limit, "RdBu_r"
 
-    def traces(upto: int) -> list[go.Heatmap]:
-        out = []
-        for row, name in enumerate(names):
-            array = values[name].T.astype(float)
-            shown = np.where(np.arange(steps)[None, :] <= upto, array, np.nan)
-            zmin, zmax, colours = scale(name, array)
-            out.append(go.Heatmap(
-                z=np.round(shown, 4), x=labels, y=[f"{row}:{u}" for u in range(array.shape[0])],
-                zmin=zmin, zmax=zmax, colorscale=colours, showscale=False,
-                hovertemplate=f"{name}<br>t=%{{x}}, unit %{{customdata}}: %{{z:.3f}}<extra></extra>",
-                customdata=np.tile(np.arange(array.shape[0])[:, None], (1, steps)),
-            ))
-        return out
-
-    for row, trace in enumerate(traces(steps - 1), start=1):
-        fig.add_trace(trace, row=row, col=1)
-    fig.frames = [go.Frame(name=str(t), data=traces(t), traces=list(range(len(names)))) for t in range(steps)]
-    fig.update_yaxes(showticklabels=False)
-    fig.update_xaxes(type="category")
-    height = 120 + 95 * len(names)
-    style_figure(fig, title=title, height=height + 120, x_title="", y_title="", margin_bottom=150)
-    add_animation_controls(fig, labels, active_frame=steps - 1, offset_px=40, current_prefix="up to ")
-    return fig
+    height = 120 + 95 * n
+    layout = style_layout(title=title, height=height + 120, x_title="", y_title="", margin_bottom=150)
+    data: list[dict[str, Any]] = []
+    annotations = []
+    # Row 1 at the top, as plotly.subplots.make_subplots(shared_xaxes=True): the bottom x axis carries
+    # the tick labels, the others follow it.
+    for row, (name, domain) in enumerate(zip(names, reversed(_domains(n, 0.04))), start=1):
+        array = np.asarray(values[name], dtype=float).T
+        zmin, zmax, colours = scale(name, array)
+        x_axis, y_axis = _axis("xaxis", row), _axis("yaxis", row)
+        merge(layout, {x_axis: dict(anchor=_axis("y", row), domain=[0.0, 1.0], type="category"),
+                       y_axis: dict(anchor=_axis("x", row), domain=domain, showticklabels=False)})
+        if row < n:
+            merge(layout, {x_axis: dict(matches=_axis("x", n), showticklabels=False)})
+        annotations.append(_subplot_title(name, 0.5, domain[1]))
+        data.append(dict(
+            type="heatmap", xaxis=_axis("x", row), yaxis=_axis("y", row),
+            z=rounded(array), x=labels, y=[f"{row - 1}:{u}" for u in range(array.shape[0])],
+            zmin=zmin, zmax=zmax, colorscale=colour_scale(colours), showscale=False,
+            hovertemplate=f"{name}<br>t=%{{x}}, unit %{{customdata}}: %{{z:.3f}}<extra></extra>",
+            customdata=np.tile(np.arange(array.shape[0], dtype=np.int32)[:, None], (1, steps)),
+        ))
+    layout["annotations"] = annotations
+    panel_px = (height - 95) * (1.0 - 0.04 * (n - 1)) / n  # the plot area (height - margins) shared by n panels
+    layout["shapes"], frames = column_reveal(steps, [(_axis("x", row), _axis("y", row)) for row in range(1, n + 1)],
+                                             pad=3 / panel_px)  # ~3 px, within the 0.04 spacing
+    merge(layout, animation_controls(labels, active_frame=steps - 1, offset_px=40, current_prefix="up to "))
+    return figure(data, layout, frames)
 
 
 def pca_trajectory(points: np.ndarray, input_chars: Sequence[str], explained: tuple[float, float], *,
@@ -161,36 +204,36 @@ def pca_trajectory(points: np.ndarray, input_chars: Sequence[str], explained: tu
     pad = 0.15 * max(1e-6, float(np.abs(points).max()))
     x_range = [float(points[:, 0].min()) - pad, float(points[:, 0].max()) + pad]
     y_range = [float(points[:, 1].min()) - pad, float(points[:, 1].max()) + pad]
+    xs, ys = significant(points[:, 0]), significant(points[:, 1])
+    blues = colour_scale("Blues")
 
-    def path(upto: int) -> list[go.Scatter]:
-        shown = points[: upto + 1]
+    def path(upto: int) -> list[dict[str, Any]]:
         return [
-            go.Scatter(x=shown[:, 0], y=shown[:, 1], mode="lines+markers+text", text=labels[: upto + 1],
-                       textposition="top center", line=dict(color="#1f77b4", width=2),
-                       marker=dict(size=9, color=np.arange(upto + 1), colorscale="Blues", cmin=-2, cmax=steps),
-                       name="h_t", hovertemplate="t=%{customdata}: (%{x:.2f}, %{y:.2f})<extra></extra>",
-                       customdata=list(range(upto + 1))),
-            go.Scatter(x=shown[-1:, 0], y=shown[-1:, 1], mode="markers", name="now",
-                       marker=dict(size=16, color="#e4572e", symbol="circle-open", line=dict(width=3))),
+            dict(type="scatter", x=xs[: upto + 1], y=ys[: upto + 1], mode="lines+markers+text",
+                 text=labels[: upto + 1], textposition="top center", line=dict(color="#1f77b4", width=2),
+                 marker=dict(size=9, color=list(range(upto + 1)), colorscale=blues, cmin=-2, cmax=steps),
+                 name="h_t", hovertemplate="t=%{customdata}: (%{x:.2f}, %{y:.2f})<extra></extra>",
+                 customdata=list(range(upto + 1))),
+            dict(type="scatter", x=xs[upto: upto + 1], y=ys[upto: upto + 1], mode="markers", name="now",
+                 marker=dict(size=16, color="#e4572e", symbol="circle-open", line=dict(width=3))),
         ]
 
-    fig = go.Figure(data=path(steps - 1))
-    fig.frames = [go.Frame(name=str(t), data=path(t)) for t in range(steps)]
-    fig.update_xaxes(range=x_range)
-    fig.update_yaxes(range=y_range)
-    fig.update_layout(showlegend=False)
-    style_figure(fig, title=title, subtitle=f"the two axes explain {explained[0]:.0%} and {explained[1]:.0%} "
-           "of the variance of h_t", height=560, x_title="principal component 1",
-           y_title="principal component 2", margin_bottom=150)
-    add_animation_controls(fig, unique_labels(input_chars), active_frame=steps - 1, offset_px=60,
-                            current_prefix="up to ")
-    return fig
+    layout = style_layout(title=title, subtitle=f"the two axes explain {explained[0]:.0%} and {explained[1]:.0%} "
+                          "of the variance of h_t", height=560, x_title="principal component 1",
+                          y_title="principal component 2", margin_bottom=150)
+    merge(layout, dict(xaxis=dict(range=x_range), yaxis=dict(range=y_range), showlegend=False),
+          animation_controls(unique_labels(input_chars), active_frame=steps - 1, offset_px=60,
+                             current_prefix="up to "))
+    frames = [dict(name=str(t), data=path(t)) for t in range(steps)]
+    return figure(path(steps - 1), layout, frames)
 
 
 def tensor_blocks(tensors: list[tuple[str, tuple[int, ...], str]], *, title: str) -> go.Figure:
     """Draw each (name, shape, colour) as a stack of rectangles: the last two dims are the
     rectangle (rows × columns), a leading dim is the number of stacked sheets."""
-    fig = go.Figure()
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    grey = dict(size=12, color="#555555")
     x_cursor, top = 0.0, 0.0
     offset = 0.25  # how far each sheet of a 3-D tensor is shifted
     for name, shape, colour in tensors:
@@ -198,27 +241,35 @@ def tensor_blocks(tensors: list[tuple[str, tuple[int, ...], str]], *, title: str
         sheets = dims[0] if len(dims) == 3 else 1
         rows, cols = (dims[-2], dims[-1]) if len(dims) >= 2 else (1, dims[0])
         # Sizes grow with the dimension but are compressed, so a 512-wide tensor still fits.
-        width = 0.6 + 0.55 * np.log2(1 + cols)
-        height = 0.6 + 0.55 * np.log2(1 + rows)
+        width = round(0.6 + 0.55 * float(np.log2(1 + cols)), 4)
+        height = round(0.6 + 0.55 * float(np.log2(1 + rows)), 4)
         shown_sheets = min(sheets, 6)
         for k in reversed(range(shown_sheets)):
             x0, y0 = x_cursor + k * offset, k * offset
-            fig.add_shape(type="rect", x0=x0, y0=y0, x1=x0 + width, y1=y0 + height,
-                          line=dict(color="#333333", width=1), fillcolor=colour, opacity=0.85)
+            shapes.append(dict(type="rect", x0=round(x0, 4), y0=y0, x1=round(x0 + width, 4), y1=round(y0 + height, 4),
+                               line=dict(color="#333333", width=1), fillcolor=colour, opacity=0.85))
         depth = (shown_sheets - 1) * offset
         label = " × ".join(str(d) for d in dims)
-        fig.add_annotation(x=x_cursor + width / 2, y=-0.3, text=f"<b>{name}</b><br>({label})",
-                           showarrow=False, yanchor="top", font=dict(size=14))
-        fig.add_annotation(x=x_cursor - 0.08, y=height / 2, text=str(rows), showarrow=False, xanchor="right",
-                           font=dict(size=12, color="#555555"))
-        fig.add_annotation(x=x_cursor + width / 2, y=height, text=str(cols), showarrow=False, yanchor="bottom",
-                           font=dict(size=12, color="#555555"))
+        annotations += [
+            dict(x=round(x_cursor + width / 2, 4), y=-0.3, text=f"<b>{name}</b><br>({label})", showarrow=False,
+                 yanchor="top", font=dict(size=14)),
+            dict(x=round(x_cursor - 0.08, 4), y=round(height / 2, 4), text=str(rows), showarrow=False,
+                 xanchor="right", font=grey),
+            dict(x=round(x_cursor + width / 2, 4), y=height, text=str(cols), showarrow=False, yanchor="bottom",
+                 font=grey),
+        ]
         if sheets > 1:
-            fig.add_annotation(x=x_cursor + depth + width, y=depth + height, text=f"{sheets} deep",
-                               showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=12, color="#555555"))
+            annotations.append(dict(x=round(x_cursor + depth + width, 4), y=round(depth + height, 4),
+                                    text=f"{sheets} deep", showarrow=False, xanchor="left", yanchor="bottom",
+                                    font=grey))
         top = max(top, depth + height)
         x_cursor += width + depth + 1.8
-    fig.update_xaxes(visible=False, range=[-0.6, max(4.0, x_cursor - 1.0)])
-    fig.update_yaxes(visible=False, range=[-1.6, top + 0.6], scaleanchor="x", scaleratio=1)
     height_px = int(120 + 45 * (top + 2.2))
-    return style_figure(fig, title=title, height=min(460, max(240, height_px)), x_title="", y_title="")
+    layout = style_layout(title=title, height=min(460, max(240, height_px)), x_title="", y_title="")
+    merge(layout, dict(
+        xaxis=dict(visible=False, range=[-0.6, round(max(4.0, x_cursor - 1.0), 4)]),
+        yaxis=dict(visible=False, range=[-1.6, round(top + 0.6, 4)], scaleanchor="x", scaleratio=1),
+    ))
+    if tensors:
+        layout.update(shapes=shapes, annotations=annotations)
+    return figure([], layout)

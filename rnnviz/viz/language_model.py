@@ -6,21 +6,25 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.viz.states import hidden_state_heatmap
+from rnnviz.viz.states import state_heatmap
 from rnnviz.viz.style import (
+    colour_scale,
     AFTER_CLIP_COLOUR,
     CORRECT_COLOUR,
     FONT_FAMILY,
     MAX_HORIZONTAL_TICKS,
     TARGET_COLOUR,
-    add_animation_controls,
+    animation_controls,
     as_array,
     category_tick_angle,
     controls_offset,
     display_char,
     empty_figure,
-    padded_chars,
-    style_figure,
+    figure,
+    merge,
+    numbers,
+    rounded,
+    style_layout,
     z_for_json,
 )
 from rnnviz.viz.training import finite_points
@@ -58,44 +62,44 @@ def perplexity_curve(
     if len(step_values) == 0 and len(eval_x) == 0:
         return empty_figure(title, "No training steps yet. Press Train to start.",
                              x_title="training step", y_title=y_title)
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     x, y = finite_points(step_values, train_values)
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="training minibatch",
-                             line=dict(color=AFTER_CLIP_COLOUR, width=1.8),
-                             hovertemplate="step %{x}<br>training perplexity %{y:.3f}<extra></extra>"))
+    data.append(dict(type="scatter", x=numbers(x), y=rounded(y, 3), mode="lines", name="training minibatch",
+                     line=dict(color=AFTER_CLIP_COLOUR, width=1.8),
+                     hovertemplate="step %{x}<br>training perplexity %{y:.3f}<extra></extra>"))
     x, y = finite_points(eval_x, eval_y)
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name="validation tail",
-                             line=dict(color=VALIDATION_COLOUR, width=2.5), marker=dict(size=6),
-                             hovertemplate="step %{x}<br>validation perplexity %{y:.2f}<extra></extra>"))
+    data.append(dict(type="scatter", x=numbers(x), y=rounded(y, 3), mode="lines+markers", name="validation tail",
+                     line=dict(color=VALIDATION_COLOUR, width=2.5), marker=dict(size=6),
+                     hovertemplate="step %{x}<br>validation perplexity %{y:.2f}<extra></extra>"))
     all_x = np.concatenate([step_values[np.isfinite(step_values)], eval_x[np.isfinite(eval_x)], [0.0]])
-    x_span = [float(all_x.min()), float(max(all_x.max(), 1.0))]
-    fig.add_trace(go.Scatter(x=x_span, y=[vocab_size, vocab_size], mode="lines",
-                             name=f"chance = vocabulary size ({vocab_size:,})",
-                             line=dict(color=CHANCE_COLOUR, width=2, dash="dash"), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x_span, y=[1, 1], mode="lines", name="ideal = 1",
-                             line=dict(color=IDEAL_COLOUR, width=2, dash="dot"), hoverinfo="skip"))
+    x_span = numbers([float(all_x.min()), float(max(all_x.max(), 1.0))])
+    data.append(dict(type="scatter", x=x_span, y=[vocab_size, vocab_size], mode="lines",
+                     name=f"chance = vocabulary size ({vocab_size:,})",
+                     line=dict(color=CHANCE_COLOUR, width=2, dash="dash"), hoverinfo="skip"))
+    data.append(dict(type="scatter", x=x_span, y=[1, 1], mode="lines", name="ideal = 1",
+                     line=dict(color=IDEAL_COLOUR, width=2, dash="dot"), hoverinfo="skip"))
     finite = np.concatenate([train_values[np.isfinite(train_values)], eval_y[np.isfinite(eval_y)], [vocab_size]])
     top = float(np.log10(max(finite.max(), 2.0) * 1.6))
-    fig.update_yaxes(type="log", range=[-0.03, top], dtick="D2")  # 1, 2, 5, 10, 20, 50, ...
     last_parts = []
     if len(train_values) and np.isfinite(train_values[-1]):
         last_parts.append(f"last training minibatch {short_number(train_values[-1])}")
     if len(eval_y) and np.isfinite(eval_y[-1]):
         last_parts.append(f"validation {short_number(eval_y[-1])}")
-    style_figure(fig, title=title, subtitle=" · ".join(last_parts) or "not trained yet", height=500,
-           x_title="training step", y_title=y_title)
-    return legend_under_subtitle(fig)
+    layout = style_layout(title=title, subtitle=" · ".join(last_parts) or "not trained yet", height=500,
+                          x_title="training step", y_title=y_title)
+    merge(layout, dict(yaxis=dict(type="log", range=[-0.03, top], dtick="D2")),  # 1, 2, 5, 10, 20, 50, ...
+          legend_under_subtitle())
+    return figure(data, layout)
 
 
 def short_number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def legend_under_subtitle(fig: go.Figure, rows: int = 1) -> go.Figure:
-    """A horizontal legend between the subtitle and the plot (room made in the top margin)."""
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
-                      margin=dict(t=100 + 24 * rows))
-    return fig
+def legend_under_subtitle(rows: int = 1) -> dict[str, Any]:
+    """Layout entries: a horizontal legend between the subtitle and the plot (room made in the top margin)."""
+    return dict(legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
+                margin=dict(t=100 + 24 * rows))
 
 
 def minibatch_layout_figure(
@@ -119,43 +123,44 @@ def minibatch_layout_figure(
     title = title or f"How the first {max_batches} minibatches cut the training text ({scheme} sampling)"
     shown_rows = min(batch_size, max_rows)
     y_labels = [f"row {r}" for r in range(shown_rows)]
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     if scheme == "sequential":
         stream = corpus_len // batch_size
         xs, ys = [], []
         for r in range(shown_rows):
-            xs += [r * stream, (r + 1) * stream, None]
+            xs += [int(r * stream), int((r + 1) * stream), None]
             ys += [y_labels[r], y_labels[r], None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="each row's stream",
-                                 line=dict(color="#dddddd", width=14), hoverinfo="skip"))
+        data.append(dict(type="scatter", x=xs, y=ys, mode="lines", name="each row's stream",
+                         line=dict(color="#dddddd", width=14), hoverinfo="skip"))
     for k in range(max_batches):
-        segments = [r for r in rows if r[0] == k and r[1] < shown_rows]
+        segments = [(int(r), int(start), int(end)) for b, r, start, end in rows if b == k and r < shown_rows]
         if not segments:
             continue
         colour = MINIBATCH_COLOURS[k % len(MINIBATCH_COLOURS)]
         xs, ys = [], []
-        for _, r, start, end in segments:
+        for r, start, end in segments:
             xs += [start, end, None]
             ys += [y_labels[r], y_labels[r], None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"minibatch {k}", legendgroup=str(k),
-                                 line=dict(color=colour, width=14), hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
-            x=[(s + e) / 2 for _, _, s, e in segments], y=[y_labels[r] for _, r, _, _ in segments],
+        data.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=f"minibatch {k}", legendgroup=str(k),
+                         line=dict(color=colour, width=14), hoverinfo="skip"))
+        data.append(dict(
+            type="scatter", x=[(s + e) / 2 for _, s, e in segments], y=[y_labels[r] for r, _, _ in segments],
             mode="markers", marker=dict(color=colour, size=9, symbol="square"), legendgroup=str(k),
-            showlegend=False, customdata=[[k, s, e - 1] for _, _, s, e in segments],
+            showlegend=False, customdata=[[k, s, e - 1] for _, s, e in segments],
             hovertemplate="minibatch %{customdata[0]}, %{y}<br>characters %{customdata[1]}–%{customdata[2]}"
                           "<extra></extra>",
         ))
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed")
-    fig.update_xaxes(range=[0, max(corpus_len, 1)], rangemode="tozero")
     if scheme == "sequential":
         subtitle = "Row r of minibatch k+1 continues where row r of minibatch k stopped: the state is carried over"
     else:
         subtitle = f"Each row is a random piece of {num_steps} characters: the state starts from zero every minibatch"
     more = f" (first {shown_rows} of {batch_size} rows shown)" if batch_size > shown_rows else ""
-    style_figure(fig, title=title + more, subtitle=subtitle, height=int(np.clip(shown_rows * 26, 160, 420)) + 220,
-           x_title="position in the training text (character index)", y_title="row of the minibatch")
-    return legend_under_subtitle(fig)
+    layout = style_layout(title=title + more, subtitle=subtitle, height=int(np.clip(shown_rows * 26, 160, 420)) + 220,
+                          x_title="position in the training text (character index)", y_title="row of the minibatch")
+    merge(layout, dict(yaxis=dict(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed"),
+                       xaxis=dict(range=[0, max(int(corpus_len), 1)], rangemode="tozero")),
+          legend_under_subtitle())
+    return figure(data, layout)
 
 
 def _ordinal(rank: int) -> str:
@@ -184,30 +189,33 @@ def candidates_heatmap(
     x_labels = list(step_labels)[:n_steps]
     rows = list(range(k))
     text = [[display_char(candidate_labels[t][r]) for t in range(n_steps)] for r in range(k)]
-    fig = go.Figure(go.Heatmap(
-        z=z_for_json(probs.T), x=x_labels, y=rows, text=text, texttemplate="%{text}",
+    heatmap = dict(
+        type="heatmap", z=z_for_json(probs.T), x=x_labels, y=rows, text=text, texttemplate="%{text}",
         textfont=dict(family=FONT_FAMILY, size=16 if n_steps <= 30 else 13),
-        colorscale="Viridis", zmin=0.0, zmax=1.0, xgap=1, ygap=1,
+        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0, xgap=1, ygap=1,
         colorbar=dict(title=dict(text="probability"), thickness=18),
         hovertemplate="step %{x}<br>candidate “%{text}”: p = %{z:.3f}<extra></extra>",
-    ))
+    )
     ranks = [int(r) for r in list(chosen_rank)[:n_steps]]
     inside = [t for t in range(n_steps) if ranks[t] < k]
     # An orange bar under the chosen character of each column (it underlines, never hides, the text).
-    fig.add_trace(go.Scatter(
-        x=[x_labels[t] for t in inside], y=[ranks[t] + 0.36 for t in inside], mode="markers",
-        name="chosen character", hoverinfo="skip",
+    chosen = dict(
+        type="scatter", x=[x_labels[t] for t in inside], y=[round(ranks[t] + 0.36, 2) for t in inside],
+        mode="markers", name="chosen character", hoverinfo="skip",
         marker=dict(symbol="line-ew", size=13 if n_steps <= 30 else 9, line=dict(width=4, color=TARGET_COLOUR)),
-    ))
-    fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=[_ordinal(r) for r in rows],
-                     range=[k - 0.5, -0.5], showgrid=False, zeroline=False)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels,
-                     tickangle=category_tick_angle(n_steps), showgrid=False)
-    height = int(np.clip(k * 44, 160, 560)) + 70 + (35 if n_steps > MAX_HORIZONTAL_TICKS else 0) + 150
-    style_figure(fig, title=title, subtitle=subtitle, height=height, x_title=x_title, y_title="candidate rank",
-           margin_bottom=70 + (35 if n_steps > MAX_HORIZONTAL_TICKS else 0))
-    fig.update_layout(showlegend=True)  # one legend entry is hidden unless asked for
-    return legend_under_subtitle(fig)
+    )
+    wide = n_steps > MAX_HORIZONTAL_TICKS
+    height = int(np.clip(k * 44, 160, 560)) + 70 + (35 if wide else 0) + 150
+    layout = style_layout(title=title, subtitle=subtitle, height=height, x_title=x_title, y_title="candidate rank",
+                          margin_bottom=70 + (35 if wide else 0))
+    merge(layout, dict(
+        yaxis=dict(tickmode="array", tickvals=rows, ticktext=[_ordinal(r) for r in rows],
+                   range=[k - 0.5, -0.5], showgrid=False, zeroline=False),
+        xaxis=dict(type="category", categoryorder="array", categoryarray=x_labels,
+                   tickangle=category_tick_angle(n_steps), showgrid=False),
+        showlegend=True,  # one legend entry is hidden unless asked for
+    ), legend_under_subtitle())
+    return figure([heatmap, chosen], layout)
 
 
 def candidate_bars(
@@ -231,35 +239,39 @@ def candidate_bars(
     if n_steps == 0 or k == 0:
         return empty_figure(title, "Nothing generated yet.", x_title="candidate character", y_title="probability")
     ranks = [int(r) for r in list(chosen_position)[:n_steps]]
+    sampled_rounded = rounded(np.nan_to_num(sampled))
+    model_rounded = rounded(np.nan_to_num(model)) if show_model else []
 
-    def frame_data(t: int) -> list[go.Bar]:
+    def frame_data(t: int) -> list[dict[str, Any]]:
         labels = [display_char(c) for c in candidate_labels[t]]
         colours = [CORRECT_COLOUR if r == ranks[t] else AFTER_CLIP_COLOUR for r in range(k)]
         texts = ["chosen" if r == ranks[t] else "" for r in range(k)]
-        bars = [go.Bar(x=labels, y=np.nan_to_num(sampled[t]).round(4).tolist(), name="sampled from",
-                       marker=dict(color=colours), text=texts, textposition="outside")]
+        bars = [dict(type="bar", x=labels, y=sampled_rounded[t], name="sampled from",
+                     marker=dict(color=colours), text=texts, textposition="outside")]
         if show_model:
-            bars.append(go.Bar(x=labels, y=np.nan_to_num(model[t]).round(4).tolist(), name="model softmax",
-                               marker=dict(color="#bbbbbb")))
+            bars.append(dict(type="bar", x=labels, y=model_rounded[t], name="model softmax",
+                             marker=dict(color="#bbbbbb")))
         return bars
 
-    frames = [frame_data(t) for t in range(n_steps)]
-    fig = go.Figure(frames[0])
-    fig.update_traces(hovertemplate="“%{x}”: p = %{y:.3f}<extra>%{fullData.name}</extra>", cliponaxis=False)
-    fig.update_traces(selector=dict(name="sampled from"), textfont=dict(size=13), constraintext="none")
-    traces = list(range(len(frames[0])))
-    fig.frames = [go.Frame(name=str(t), traces=traces, data=data) for t, data in enumerate(frames)]
-    fig.update_yaxes(range=[0, 1.05], fixedrange=True)
-    fig.update_xaxes(type="category", tickangle=category_tick_angle(k), tickfont=dict(size=17))
-    fig.update_layout(barmode="group", bargap=0.2, showlegend=False)  # the subtitle is the legend
+    frame_bars = [frame_data(t) for t in range(n_steps)]
+    hover = dict(hovertemplate="“%{x}”: p = %{y:.3f}<extra>%{fullData.name}</extra>", cliponaxis=False)
+    first = [merge(dict(bar), hover) for bar in frame_bars[0]]
+    merge(first[0], dict(textfont=dict(size=13), constraintext="none"))
+    traces = list(range(len(first)))
+    frames = [dict(name=str(t), traces=traces, data=data) for t, data in enumerate(frame_bars)]
     subtitle = (f"<span style='color:{CORRECT_COLOUR}'>■</span> chosen character   "
                 f"<span style='color:{AFTER_CLIP_COLOUR}'>■</span> distribution sampled from"
                 + ("   <span style='color:#bbbbbb'>■</span> the model's softmax (temperature 1)" if show_model else ""))
     offset = controls_offset(k)
-    style_figure(fig, title=title, subtitle=subtitle, height=560, x_title="candidate character", y_title="probability",
-           margin_bottom=offset + 95)
-    return add_animation_controls(fig, list(step_labels)[:n_steps], active_frame=0, offset_px=offset,
-                                   current_prefix="generating ")
+    layout = style_layout(title=title, subtitle=subtitle, height=560, x_title="candidate character",
+                          y_title="probability", margin_bottom=offset + 95)
+    merge(layout, dict(
+        yaxis=dict(range=[0, 1.05], fixedrange=True),
+        xaxis=dict(type="category", tickangle=category_tick_angle(k), tickfont=dict(size=17)),
+        barmode="group", bargap=0.2, showlegend=False,  # the subtitle is the legend
+    ), animation_controls(list(step_labels)[:n_steps], active_frame=0, offset_px=offset,
+                          current_prefix="generating "))
+    return figure(first, layout, frames)
 
 
 def text_activation_figure(
@@ -294,20 +306,26 @@ def text_activation_figure(
         hover[r][col] = f"t={i} “{shown}”{' (prefix)' if i < prefix_len else ''}"
     y_labels = [f"{r * width}–{min(n, (r + 1) * width) - 1}" for r in range(n_rows)]
     z_min, z_max = float(value_range[0]), float(value_range[1])
-    fig = go.Figure(go.Heatmap(
-        z=z_for_json(z), x=list(range(width)), y=y_labels, text=text, texttemplate="%{text}",
+    colorbar: dict[str, Any] = dict(title=dict(text=colorbar_title), thickness=18, len=1.0)
+    if z_min < 0 < z_max:
+        colorbar["tickvals"] = [z_min, 0.0, z_max]
+    heatmap = dict(
+        type="heatmap", z=z_for_json(z), x=list(range(width)), y=y_labels, text=text, texttemplate="%{text}",
         customdata=hover, textfont=dict(family=FONT_FAMILY, size=17),
-        colorscale="RdBu_r", zmin=z_min, zmax=z_max, zmid=0.0 if np.isclose(z_min, -z_max) else None,
-        xgap=2, ygap=2, hoverongaps=False, colorbar=dict(title=dict(text=colorbar_title), thickness=18),
+        colorscale=colour_scale("RdBu_r"), zmin=z_min, zmax=z_max,
+        xgap=2, ygap=2, hoverongaps=False, colorbar=colorbar,
         hovertemplate="%{customdata}<br>value %{z:.3f}<extra></extra>",
-    ))
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed")
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_traces(colorbar=dict(tickvals=[z_min, 0.0, z_max] if z_min < 0 < z_max else None, len=1.0))
+    )
+    if np.isclose(z_min, -z_max):
+        heatmap["zmid"] = 0.0
     subtitle = "bold: the prefix you typed · red positive, blue negative, white 0" if prefix_len else \
         "red positive, blue negative, white 0"
-    return style_figure(fig, title=title, subtitle=subtitle, height=max(n_rows * 40, 120) + 190,
-                  x_title="character in the row (read left to right, then the next row)", y_title="characters")
+    layout = style_layout(title=title, subtitle=subtitle, height=max(n_rows * 40, 120) + 190,
+                          x_title="character in the row (read left to right, then the next row)",
+                          y_title="characters")
+    merge(layout, dict(yaxis=dict(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed"),
+                       xaxis=dict(showticklabels=False, showgrid=False, zeroline=False)))
+    return figure([heatmap], layout)
 
 
 def unit_heatmap(
@@ -322,12 +340,5 @@ def unit_heatmap(
     numbers (h[17], h[3], ...) so a big hidden layer stays readable."""
     states = as_array(hidden_states, ndim=2)
     chosen = [int(u) for u in units]
-    fig = hidden_state_heatmap(states[:, chosen] if chosen else states[:, :0], input_chars, title=title,
-                               animate=animate)
-    if not chosen or not fig.data:
-        return fig
-    labels = [f"h[{u}]" for u in chosen]
-    chars = padded_chars(input_chars, states.shape[0])
-    fig.data[0].y = labels
-    fig.data[0].text = [[f"t={t} '{display_char(c)}', {y}" for t, c in enumerate(chars)] for y in labels]
-    return fig
+    return state_heatmap(states[:, chosen] if chosen else states[:, :0], input_chars,
+                         [f"h[{u}]" for u in chosen], title=title, animate=animate)

@@ -1,26 +1,30 @@
 """The softmax at every timestep: heatmaps and animated bars."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.viz.states import heatmap_height
 from rnnviz.viz.style import (
+    colour_scale,
     BAR_COLOUR,
     CORRECT_COLOUR,
     MAX_HORIZONTAL_TICKS,
     PREDICTION_COLOUR,
     TARGET_COLOUR,
-    add_animation_controls,
+    animation_controls,
     as_array,
     category_tick_angle,
     controls_offset,
     empty_figure,
+    figure,
     legend_on_top,
+    merge,
     padded_chars,
-    style_figure,
+    rounded,
+    style_layout,
     unique_class_labels,
     unique_labels,
     z_for_json,
@@ -75,23 +79,24 @@ def softmax_heatmap(
     shown = _classes_to_show(probabilities, target_per_step, top_k)
     y_labels = [all_y_labels[c] for c in shown]
 
-    fig = go.Figure(go.Heatmap(
-        z=z_for_json(probabilities[:, shown].T), x=x_labels, y=y_labels,
-        colorscale="Viridis", zmin=0.0, zmax=1.0, xgap=1, ygap=1,
+    data: list[dict[str, Any]] = [dict(
+        type="heatmap", z=z_for_json(probabilities[:, shown].T), x=x_labels, y=y_labels,
+        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0, xgap=1, ygap=1,
         colorbar=dict(title=dict(text="probability"), thickness=18),
         hovertemplate="after %{x}<br>P(%{y}) = %{z:.3f}<extra></extra>",
-    ))
+    )]
     predicted = np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=1)
-    fig.add_trace(go.Scatter(
-        x=x_labels, y=[all_y_labels[c] for c in predicted], mode="markers", name="predicted (argmax)",
+    data.append(dict(
+        type="scatter", x=x_labels, y=[all_y_labels[c] for c in predicted], mode="markers",
+        name="predicted (argmax)",
         marker=dict(symbol="diamond", size=9, color="white", line=dict(color="black", width=1.5)),
         hovertemplate="after %{x}: predicted %{y}<extra></extra>",
     ))
     subtitle_parts = []
     if targets is not None:
         target_steps = [t for t in range(n_steps) if target_per_step[t] is not None]
-        fig.add_trace(go.Scatter(
-            x=[x_labels[t] for t in target_steps],
+        data.append(dict(
+            type="scatter", x=[x_labels[t] for t in target_steps],
             y=[all_y_labels[target_per_step[t]] for t in target_steps],
             mode="markers", name="target",
             marker=dict(symbol="square-open", size=17, color=TARGET_COLOUR, line=dict(width=3)),
@@ -102,18 +107,21 @@ def softmax_heatmap(
     if len(shown) < n_classes:
         subtitle_parts.append(f"showing {len(shown)} of {n_classes} classes (top {top_k} + targets)")
 
-    fig.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=y_labels)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels,
-                     tickangle=category_tick_angle(n_steps), showgrid=False)
-    fig.update_layout(legend=legend_on_top())
     height, bottom = heatmap_height(len(shown), animated=False, n_columns=n_steps)
-    return style_figure(fig, title=title, subtitle=" · ".join(subtitle_parts) or None, height=height,
-                  x_title=x_title, y_title=class_title, margin_bottom=bottom)
+    layout = style_layout(title=title, subtitle=" · ".join(subtitle_parts) or None, height=height,
+                          x_title=x_title, y_title=class_title, margin_bottom=bottom)
+    merge(layout, dict(
+        yaxis=dict(autorange="reversed", type="category", categoryorder="array", categoryarray=y_labels),
+        xaxis=dict(type="category", categoryorder="array", categoryarray=x_labels,
+                   tickangle=category_tick_angle(n_steps), showgrid=False),
+        legend=legend_on_top(),
+    ))
+    return figure(data, layout)
 
 
 def _bar_frame_data(
     step_probs: np.ndarray, classes: np.ndarray, labels: list[str], target: int | None
-) -> go.Bar:
+) -> dict[str, Any]:
     """Bars for one timestep: argmax dark blue, target orange, both green."""
     predicted = int(np.argmax(np.nan_to_num(step_probs, nan=-1.0)))
     colour_and_text = {
@@ -125,8 +133,8 @@ def _bar_frame_data(
     styles = [colour_and_text[(c == target, c == predicted)] for c in classes]
     colours = [colour for colour, _ in styles]
     texts = [text for _, text in styles]
-    return go.Bar(
-        x=[labels[c] for c in classes], y=np.nan_to_num(step_probs[classes]).round(4).tolist(),
+    return dict(
+        type="bar", x=[labels[c] for c in classes], y=rounded(np.nan_to_num(step_probs[classes])),
         marker=dict(color=colours), text=texts, textposition="outside",
     )
 
@@ -167,23 +175,20 @@ def softmax_bars(
         return np.array(chosen, dtype=int)
 
     bars = [_bar_frame_data(probabilities[t], classes_at(t), labels, target_per_step[t]) for t in range(n_steps)]
-    fig = go.Figure(bars[0])
-    fig.update_traces(hovertemplate="%{x}: p = %{y:.3f}<extra></extra>", cliponaxis=False,
-                      constraintext="none", textfont=dict(size=13))
-    fig.frames = [go.Frame(name=str(t), traces=[0], data=[bar]) for t, bar in enumerate(bars)]
+    first = merge(dict(bars[0]), dict(hovertemplate="%{x}: p = %{y:.3f}<extra></extra>", cliponaxis=False,
+                                      constraintext="none", textfont=dict(size=13)))
+    frames = [dict(name=str(t), traces=[0], data=[bar]) for t, bar in enumerate(bars)]
 
-    n_bars = max(len(bar.x) for bar in bars)
-    fig.update_yaxes(range=[0, 1], fixedrange=True)
-    fig.update_xaxes(type="category", tickangle=category_tick_angle(n_bars))
-    fig.update_layout(showlegend=False, bargap=0.15)
+    n_bars = max(len(bar["x"]) for bar in bars)
     legend = (f"<span style='color:{PREDICTION_COLOUR}'>■</span> predicted (argmax)"
               + ("" if targets is None else
                  f"   <span style='color:{TARGET_COLOUR}'>■</span> target"
                  f"   <span style='color:{CORRECT_COLOUR}'>■</span> target predicted"))
     offset = controls_offset(n_bars)
-    style_figure(fig, title=title, subtitle=legend, height=560 + (30 if n_bars > MAX_HORIZONTAL_TICKS else 0),
-           x_title=class_title, y_title="probability", margin_bottom=offset + 95)
-    return add_animation_controls(fig, step_labels, active_frame=0, offset_px=offset,
-                                   current_prefix="after ")
-
-
+    layout = style_layout(title=title, subtitle=legend, height=560 + (30 if n_bars > MAX_HORIZONTAL_TICKS else 0),
+                          x_title=class_title, y_title="probability", margin_bottom=offset + 95)
+    merge(layout,
+          dict(yaxis=dict(range=[0, 1], fixedrange=True),
+               xaxis=dict(type="category", tickangle=category_tick_angle(n_bars)), showlegend=False, bargap=0.15),
+          animation_controls(step_labels, active_frame=0, offset_px=offset, current_prefix="after "))
+    return figure([first], layout, frames)

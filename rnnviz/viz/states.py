@@ -1,21 +1,25 @@
 """Hidden states over time: heatmaps, animated one timestep per frame."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.viz.style import (
+    colour_scale,
     MAX_HORIZONTAL_TICKS,
-    add_animation_controls,
+    animation_controls,
     as_array,
     category_tick_angle,
+    column_reveal,
     controls_offset,
     display_char,
     empty_figure,
+    figure,
+    merge,
     padded_chars,
-    style_figure,
+    style_layout,
     unique_labels,
     z_for_json,
 )
@@ -23,9 +27,14 @@ from rnnviz.viz.style import (
 # ---------------------------------------------------------------- hidden states
 
 
+def heatmap_plot_height(n_rows: int) -> int:
+    """Pixels of the plot area of a heatmap with n_rows rows."""
+    return int(np.clip(n_rows * 24, 200, 560))
+
+
 def heatmap_height(n_rows: int, *, animated: bool, n_columns: int) -> tuple[int, int]:
     """(figure height, bottom margin) for a heatmap with n_rows rows."""
-    plot_height = int(np.clip(n_rows * 24, 200, 560))
+    plot_height = heatmap_plot_height(n_rows)
     bottom = controls_offset(n_columns) + 95 if animated else 70 + (35 if n_columns > MAX_HORIZONTAL_TICKS else 0)
     return plot_height + bottom + 90, bottom
 
@@ -44,15 +53,34 @@ def hidden_state_heatmap(
 ) -> go.Figure:
     """Units (rows, ``h[0]`` at the top) × timesteps (columns, ``"2·l"``), colour = value.
 
-    The colour range is fixed at ``value_range`` in the data and in every frame, so a colour
-    means the same number throughout. ``zmid=0`` is set when the range is symmetric about 0
-    (tanh states); gates use e.g. ``value_range=(0, 1), colorscale="Viridis"``.
+    The colour range is fixed at ``value_range``, so a colour means the same number throughout.
+    ``zmid=0`` is set when the range is symmetric about 0 (tanh states); gates use e.g.
+    ``value_range=(0, 1), colorscale="Viridis"``.
 
-    Animation (``animate=True``): frame k shows timesteps 0..k and blanks the rest.
-    **Initial state: all timesteps filled** (the slider starts on the last timestep), so a
+    Animation (``animate=True``): frame k shows timesteps 0..k; a plot-background rectangle covers
+    the rest (the heatmap holds every value once, the frames only move the rectangle).
+    **Initial state: all timesteps shown** (the slider starts on the last timestep), so a
     static screenshot is informative; Play runs from timestep 0.
     """
     states = as_array(hidden_states, ndim=2)
+    return state_heatmap(states, input_chars, [f"{unit_prefix}[{i}]" for i in range(states.shape[1])],
+                         title=title, value_range=value_range, colorscale=colorscale, unit_label=unit_label,
+                         animate=animate, colorbar_title=colorbar_title)
+
+
+def state_heatmap(
+    states: np.ndarray,
+    input_chars: Sequence[str],
+    row_labels: Sequence[str],
+    *,
+    title: str,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    colorscale: str = "RdBu_r",
+    unit_label: str = "hidden unit",
+    animate: bool = True,
+    colorbar_title: str = "value",
+) -> go.Figure:
+    """:func:`hidden_state_heatmap` of a (steps, units) array with the given row labels."""
     n_steps, n_units = states.shape
     x_title = "timestep · input character"
     if n_steps == 0 or n_units == 0:
@@ -60,36 +88,29 @@ def hidden_state_heatmap(
                              x_title=x_title, y_title=unit_label)
     chars = padded_chars(input_chars, n_steps)
     x_labels = unique_labels(chars)
-    y_labels = [f"{unit_prefix}[{i}]" for i in range(n_units)]
-    # Hover reads "t=2 'l', h[1] = 0.53"; the value comes from z, so frames need no text.
-    hover_text = [[f"t={t} '{display_char(c)}', {y}" for t, c in enumerate(chars)] for y in y_labels]
+    y_labels = list(row_labels)
+    # Hover reads "t=2 'l', h[1] = 0.53".
+    columns = [f"t={t} '{display_char(c)}', " for t, c in enumerate(chars)]
+    hover_text = [[column + y for column in columns] for y in y_labels]
 
     z_min, z_max = float(value_range[0]), float(value_range[1])
-    colour_range: dict[str, Any] = dict(zmin=z_min, zmax=z_max)
-    if np.isclose(z_min, -z_max):
-        colour_range["zmid"] = 0.0  # diverging scale centred on 0 (zmin/zmax already enforce it)
-
-    z = states.T  # rows = units, columns = time
-    fig = go.Figure(go.Heatmap(
-        z=z_for_json(z), x=x_labels, y=y_labels, colorscale=colorscale, **colour_range,
+    heatmap = dict(
+        type="heatmap", z=z_for_json(states.T), x=x_labels, y=y_labels,  # rows = units, columns = time
+        colorscale=colour_scale(colorscale), zmin=z_min, zmax=z_max,
         text=hover_text, hovertemplate="%{text} = %{z:.2f}<extra></extra>", hoverongaps=False,
         xgap=1, ygap=1, colorbar=dict(title=dict(text=colorbar_title), thickness=18),
-    ))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category", tickangle=category_tick_angle(n_steps), showgrid=False)
+    )
+    if np.isclose(z_min, -z_max):
+        heatmap["zmid"] = 0.0  # diverging scale centred on 0 (zmin/zmax already enforce it)
     height, bottom = heatmap_height(n_units, animated=animate, n_columns=n_steps)
-    style_figure(fig, title=title, height=height, x_title=x_title, y_title=unit_label, margin_bottom=bottom)
+    layout = merge(
+        style_layout(title=title, height=height, x_title=x_title, y_title=unit_label, margin_bottom=bottom),
+        dict(yaxis=dict(autorange="reversed", type="category"),
+             xaxis=dict(type="category", tickangle=category_tick_angle(n_steps), showgrid=False)),
+    )
     if not animate:
-        return fig
-
-    frames = []
-    for k in range(n_steps):
-        partial = z.copy()
-        partial[:, k + 1:] = np.nan  # timesteps not yet reached are blank
-        frames.append(go.Frame(name=str(k), traces=[0],
-                               data=[go.Heatmap(z=z_for_json(partial), **colour_range)]))
-    fig.frames = frames
-    return add_animation_controls(fig, x_labels, active_frame=n_steps - 1,
-                                   offset_px=controls_offset(n_steps), current_prefix="up to ")
-
-
+        return figure([heatmap], layout)
+    layout["shapes"], frames = column_reveal(n_steps, pad=1.5 / heatmap_plot_height(n_units))  # ~1.5 px
+    merge(layout, animation_controls(x_labels, active_frame=n_steps - 1, offset_px=controls_offset(n_steps),
+                                     current_prefix="up to "))
+    return figure([heatmap], layout, frames)

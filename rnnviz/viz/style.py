@@ -1,10 +1,23 @@
-"""The shared look of every figure: fonts, colours, labels, layout and animation controls."""
+"""The shared look of every figure: fonts, colours, labels, layout and animation controls.
+
+Every builder in ``rnnviz.viz`` writes its figure as a plain Plotly spec (trace dicts with a "type",
+a layout dict, frames) and wraps it once with :func:`figure`, unvalidated: building the same figure
+through ``go.Scatter``/``update_layout`` validates every property and costs 10-50 ms per figure on
+the shared classroom server, the wrap costs well under 1 ms. ``tests/unit/test_figures.py`` runs every
+builder's output through Plotly's full validator, so the fast path stays honest.
+
+Arrays are rounded to what a reader can see (4 decimals for probabilities and tanh values, 4
+significant digits for unbounded quantities) with NaN/inf as null, so less JSON goes to the browser.
+"""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+from _plotly_utils.basevalidators import ColorscaleValidator
 
 FONT_FAMILY = "Inter, 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
 BASE_FONT_SIZE = 15  # readable on a classroom projector
@@ -18,6 +31,7 @@ CORRECT_COLOUR = "#2a9d4b"
 BEFORE_CLIP_COLOUR = "#f28e2b"
 AFTER_CLIP_COLOUR = "#1f77b4"
 THRESHOLD_COLOUR = "#555555"
+PLOT_BACKGROUND = "white"  # plotly_white's plot area: the colour of a column not yet reached
 
 # Above this many categories the x tick labels are turned vertical, and above
 # MAX_SLIDER_TICK_LABELS the slider's own tick labels are hidden (they would overlap;
@@ -73,14 +87,128 @@ def as_array(values: Any, ndim: int | None = None) -> np.ndarray:
     return array
 
 
+def _finite_or_none(array: np.ndarray) -> list:
+    """``array.tolist()`` with None where the value is NaN or ±inf (JSON null: a gap in Plotly)."""
+    finite = np.isfinite(array)
+    if finite.all():
+        return array.tolist()
+    values = array.astype(object)
+    values[~finite] = None
+    return values.tolist()
+
+
+def rounded(values: Any, decimals: int = 4) -> list:
+    """(Nested) list of floats rounded to ``decimals`` places, None for NaN/inf.
+
+    For bounded quantities a reader reads to 2-3 decimals: probabilities, gates, tanh states.
+    """
+    return _finite_or_none(np.round(as_array(values), decimals))
+
+
+def significant(values: Any, digits: int = 4) -> list:
+    """(Nested) list of floats rounded to ``digits`` significant digits, None for NaN/inf.
+
+    For unbounded quantities (losses, gradient norms, perplexities) that may span decades on a
+    log axis. Rounded by an exact power of ten per value, so the JSON carries short numbers.
+    """
+    array = as_array(values)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        usable = np.isfinite(array) & (array != 0)
+        exponent = np.floor(np.log10(np.abs(np.where(usable, array, 1.0))))
+        places = (digits - 1 - exponent).astype(int)
+        up = 10.0 ** np.maximum(places, 0)  # exact powers of ten: the results are the shortest decimals
+        down = 10.0 ** np.maximum(-places, 0)
+        result = np.where(places >= 0, np.round(array * up) / up, np.round(array / down) * down)
+    return _finite_or_none(np.where(usable & np.isfinite(result), result, array))  # subnormals stay as they are
+
+
+def numbers(values: Any) -> list:
+    """Axis values (e.g. training steps) as ints when they are whole numbers, else 4 significant digits."""
+    array = as_array(values)
+    if array.size and np.isfinite(array).all() and np.all(array == np.round(array)) and np.abs(array).max() < 2**53:
+        return array.astype(np.int64).tolist()
+    return significant(array)
+
+
 def z_for_json(matrix: np.ndarray) -> list[list[float | None]]:
     """Nested lists with None for NaN/inf, so blank cells are unambiguous gaps in Plotly."""
-    rounded = np.round(matrix, 4)
-    return [[float(v) if np.isfinite(v) else None for v in row] for row in rounded]
+    return rounded(matrix, 4)
 
 
-def style_figure(
-    fig: go.Figure,
+# ---------------------------------------------------------------- figure specs
+
+_TEMPLATE = pio.templates["plotly_white"].to_plotly_json()  # a dict; go.Figure copies it per figure
+
+
+@lru_cache(maxsize=None)
+def _colour_scale(name: str) -> tuple[tuple[float, str], ...]:
+    return tuple(tuple(stop) for stop in ColorscaleValidator("colorscale", "heatmap").validate_coerce(name))
+
+
+def colour_scale(name: str | Sequence) -> list:
+    """A named colour scale ("RdBu_r", "Viridis") as the explicit [[position, colour], ...] list.
+
+    Validation used to do this; plotly.js knows only some names (and no "_r" reversals).
+    """
+    if not isinstance(name, str):
+        return list(name)
+    return [list(stop) for stop in _colour_scale(name)]
+
+
+def merge(target: dict, *updates: dict) -> dict:
+    """Merge ``updates`` into ``target`` in place, nested dicts key by key (like ``update_layout``)."""
+    for update in updates:
+        for key, value in update.items():
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                merge(target[key], value)
+            else:
+                target[key] = value
+    return target
+
+
+def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None) -> go.Figure:
+    """The one place a spec becomes a ``go.Figure``: wrapped once, without validation.
+
+    Given a ``go.Figure``, ``st.plotly_chart`` only calls ``fig.to_dict()``; a plain dict it would
+    validate in full. Pages may still change the figure through the usual ``go.Figure`` API.
+    """
+    fig = go.Figure({"data": list(data), "layout": layout}, _validate=False)
+    if frames:
+        # go.Figure validates frames even with _validate=False (~1 ms per frame); install them unvalidated.
+        fast = _unvalidated_frames(frames)
+        if fast is not None:
+            fig._frame_objs = fast
+        if fast is None or len(fig.frames) != len(frames):  # plotly internals changed: validate instead
+            fig.frames = list(frames)
+    return fig
+
+
+def _unvalidated_frames(frames: Sequence[dict]) -> list[go.Frame] | None:
+    """``go.Frame`` objects holding the frame specs as they are, or None if plotly's internals differ.
+
+    An unvalidated frame keeps its spec in ``_props``; its trace objects (``frame.data[i]``, views
+    onto ``_props["data"][i]``) are made here, as the validated path would, so they stay readable.
+    """
+    try:
+        result = []
+        for spec in frames:
+            frame = go.Frame(spec, _validate=False)
+            if spec.get("data"):
+                data_validator = frame._get_validator("data")
+                traces = []
+                for trace_spec in spec["data"]:
+                    trace = data_validator.get_trace_class(trace_spec.get("type", "scatter"))(_validate=False)
+                    trace._orphan_props.clear()
+                    trace._parent = frame
+                    traces.append(trace)
+                frame._compound_array_props["data"] = traces
+            result.append(frame)
+        return result
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def style_layout(
     *,
     title: str,
     subtitle: str | None = None,
@@ -88,34 +216,39 @@ def style_figure(
     x_title: str,
     y_title: str,
     margin_bottom: int = 60,
-) -> go.Figure:
-    """The look shared by every figure: white template, big fonts, title, axis titles."""
+) -> dict[str, Any]:
+    """The layout shared by every figure: white template, big fonts, title, axis titles.
+
+    Builders merge their own axes, legend and margins into it with :func:`merge`.
+    """
     title_spec: dict[str, Any] = dict(text=title, x=0.01, xanchor="left", font=dict(size=20))
     if subtitle:
         title_spec["subtitle"] = dict(text=subtitle, font=dict(size=14, color="#555555"))
-    fig.update_layout(
-        template="plotly_white",
+    return dict(
+        template=_TEMPLATE,
         title=title_spec,
         font=dict(family=FONT_FAMILY, size=BASE_FONT_SIZE),
         hoverlabel=dict(font=dict(family=FONT_FAMILY, size=BASE_FONT_SIZE)),
         height=height,
         margin=dict(l=70, r=30, t=95 if subtitle else 65, b=margin_bottom),
+        # Only the primary axes: a secondary y axis keeps its own title.
+        xaxis=dict(title=dict(text=x_title)),
+        yaxis=dict(title=dict(text=y_title)),
     )
-    # Only the primary axes: a secondary y axis keeps its own title.
-    fig.update_layout(xaxis_title_text=x_title, yaxis_title_text=y_title)
-    return fig
 
 
 def empty_figure(title: str, message: str, *, x_title: str, y_title: str, height: int = 380) -> go.Figure:
     """A titled, labelled figure with a centred message instead of data."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message, xref="paper", yref="paper", x=0.5, y=0.5,
-        showarrow=False, font=dict(size=18, color="#777777"),
-    )
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
-    return style_figure(fig, title=title, height=height, x_title=x_title, y_title=y_title)
+    blank = dict(showticklabels=False, showgrid=False, zeroline=False)
+    layout = merge(style_layout(title=title, height=height, x_title=x_title, y_title=y_title), dict(
+        annotations=[message_annotation(message)], xaxis=blank, yaxis=dict(blank)))
+    return figure([], layout)
+
+
+def message_annotation(message: str) -> dict[str, Any]:
+    """A grey message in the middle of the plot area ("No training steps yet ...")."""
+    return dict(text=message, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                font=dict(size=18, color="#777777"))
 
 
 def legend_on_top() -> dict[str, Any]:
@@ -131,16 +264,16 @@ def controls_offset(n_categories: int) -> int:
     return 70 if n_categories <= MAX_HORIZONTAL_TICKS else 100
 
 
-def add_animation_controls(
-    fig: go.Figure,
+def animation_controls(
     frame_labels: Sequence[str],
     *,
     active_frame: int,
     offset_px: int,
     current_prefix: str = "",
     duration_ms: int = FRAME_DURATION_MS,
-) -> go.Figure:
-    """Play/Pause buttons and a timestep slider for frames named "0", "1", ...
+) -> dict[str, Any]:
+    """Layout entries (``updatemenus``, ``sliders``): Play/Pause and a timestep slider for frames
+    named "0", "1", ...
 
     Used by every animated figure so the controls look and behave the same everywhere.
     """
@@ -160,7 +293,7 @@ def add_animation_controls(
     )
     steps = [dict(label=label, method="animate", args=[[str(k)], jump]) for k, label in enumerate(frame_labels)]
     crowded = len(frame_labels) > MAX_SLIDER_TICK_LABELS
-    fig.update_layout(
+    return dict(
         updatemenus=[dict(
             type="buttons", direction="left", showactive=False, buttons=[play, pause],
             x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=offset_px + 28, r=10),
@@ -173,6 +306,29 @@ def add_animation_controls(
             transition=dict(duration=0),
         )],
     )
-    return fig
 
 
+def column_mask(upto: int, n_columns: int, *, xref: str = "x", yref: str = "y", pad: float = 0.0) -> dict[str, Any]:
+    """A plot-background rectangle over the columns after ``upto`` of a category-axis heatmap
+    (column t spans t-0.5..t+0.5), on the subplot of axes ``xref``/``yref``; invisible when
+    ``upto`` is the last column. ``pad`` (a fraction of the subplot's height) extends it above and
+    below, over the half-pixel a heatmap on a fractional pixel boundary shows beyond its rows."""
+    return dict(type="rect", xref=xref, yref=f"{yref} domain", x0=upto + 0.5, x1=n_columns - 0.5,
+                y0=-pad, y1=1 + pad, fillcolor=PLOT_BACKGROUND, line=dict(width=0), layer="above",
+                visible=upto < n_columns - 1)
+
+
+def column_reveal(
+    n_columns: int, axes: Sequence[tuple[str, str]] = (("x", "y"),), *, pad: float = 0.0
+) -> tuple[list[dict], list[dict]]:
+    """(layout shapes, frames) that reveal a heatmap one column per frame.
+
+    The heatmap carries every value once; frame k only moves a mask (one rectangle per subplot in
+    ``axes``) so that columns after k are hidden, so the frames are O(columns), not
+    O(columns² × rows). The initial shapes are the last frame's: every column shown.
+    """
+    def masks(k: int) -> list[dict]:
+        return [column_mask(k, n_columns, xref=x, yref=y, pad=pad) for x, y in axes]
+
+    frames = [dict(name=str(k), layout=dict(shapes=masks(k))) for k in range(n_columns)]
+    return masks(n_columns - 1), frames

@@ -1,7 +1,7 @@
 """Training curves: loss (and accuracy) and gradient norms before and after clipping."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,8 +14,13 @@ from rnnviz.viz.style import (
     THRESHOLD_COLOUR,
     as_array,
     empty_figure,
+    figure,
     legend_on_top,
-    style_figure,
+    merge,
+    numbers,
+    rounded,
+    significant,
+    style_layout,
 )
 
 # ---------------------------------------------------------------- training curves
@@ -46,36 +51,35 @@ def loss_curve(
     if log_y:
         shown_loss = np.maximum(shown_loss, LOG_DISPLAY_FLOOR)
 
-    fig = go.Figure(go.Scatter(
-        x=step_values[finite], y=shown_loss, mode="lines", name="loss",
+    data: list[dict[str, Any]] = [dict(
+        type="scatter", x=numbers(step_values[finite]), y=significant(shown_loss, 5), mode="lines", name="loss",
         line=dict(color=AFTER_CLIP_COLOUR, width=2.5),
         hovertemplate="step %{x}<br>loss = %{y:.4f}<extra></extra>",
-    ))
+    )]
+    dropped = int(n - finite.sum())
+    subtitle = f"{dropped} non-finite loss value{'s' if dropped != 1 else ''} not shown" if dropped else None
+    layout = style_layout(title=title, subtitle=subtitle, height=420, x_title="training step", y_title=y_title)
     if accuracy is not None:
         accuracy_values = as_array(accuracy, ndim=1)
         m = min(len(step_values), len(accuracy_values))
         ok = np.isfinite(step_values[:m]) & np.isfinite(accuracy_values[:m])
-        fig.add_trace(go.Scatter(
-            x=step_values[:m][ok], y=accuracy_values[:m][ok], mode="lines", name="accuracy",
-            yaxis="y2", line=dict(color=CORRECT_COLOUR, width=2.5),
+        data.append(dict(
+            type="scatter", x=numbers(step_values[:m][ok]), y=rounded(accuracy_values[:m][ok]), mode="lines",
+            name="accuracy", yaxis="y2", line=dict(color=CORRECT_COLOUR, width=2.5),
             hovertemplate="step %{x}<br>accuracy = %{y:.1%}<extra></extra>",
         ))
-        fig.update_layout(
+        merge(layout, dict(
             # tickmode "auto": plotly.js 4 defaults overlaying axes to "sync" (odd accuracy ticks).
             yaxis2=dict(title=dict(text="accuracy"), overlaying="y", side="right", range=[0, 1],
                         tickformat=".0%", tickmode="auto", showgrid=False),
             legend=legend_on_top(),
-        )
+            margin=dict(r=70),
+        ))
     else:
-        fig.update_layout(showlegend=False)
+        layout["showlegend"] = False
     if log_y:
-        fig.update_layout(yaxis=dict(type="log"))
-    dropped = int(n - finite.sum())
-    subtitle = f"{dropped} non-finite loss value{'s' if dropped != 1 else ''} not shown" if dropped else None
-    style_figure(fig, title=title, subtitle=subtitle, height=420, x_title="training step", y_title=y_title)
-    if accuracy is not None:
-        fig.update_layout(margin=dict(r=70))
-    return fig
+        layout["yaxis"]["type"] = "log"
+    return figure(data, layout)
 
 
 def count_clipped(norm_before: Sequence[float], threshold: float | None) -> int:
@@ -119,15 +123,15 @@ def grad_norm_chart(
         return empty_figure(title, "No gradient norms yet. Press Train to start.",
                              x_title="training step", y_title=y_title)
 
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     x, y = finite_points(step_values, before)
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="before clipping",
-                             line=dict(color=BEFORE_CLIP_COLOUR, width=2),
-                             hovertemplate="step %{x}<br>before: %{y:.3g}<extra></extra>"))
+    data.append(dict(type="scatter", x=numbers(x), y=significant(y), mode="lines", name="before clipping",
+                     line=dict(color=BEFORE_CLIP_COLOUR, width=2),
+                     hovertemplate="step %{x}<br>before: %{y:.3g}<extra></extra>"))
     x, y = finite_points(step_values, after)
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="after clipping",
-                             line=dict(color=AFTER_CLIP_COLOUR, width=2),
-                             hovertemplate="step %{x}<br>after: %{y:.3g}<extra></extra>"))
+    data.append(dict(type="scatter", x=numbers(x), y=significant(y), mode="lines", name="after clipping",
+                     line=dict(color=AFTER_CLIP_COLOUR, width=2),
+                     hovertemplate="step %{x}<br>after: %{y:.3g}<extra></extra>"))
 
     n_steps = min(len(step_values), len(before))
     if threshold is None:
@@ -138,23 +142,21 @@ def grad_norm_chart(
         finite_steps = step_values[np.isfinite(step_values)]
         if np.isfinite(threshold) and finite_steps.size:
             # A trace, not a layout shape: it gets a legend entry and needs no log-axis coordinates.
-            fig.add_trace(go.Scatter(
-                x=[finite_steps.min(), finite_steps.max()], y=[threshold, threshold], mode="lines",
-                name=f"clip threshold = {threshold:g}",
+            data.append(dict(
+                type="scatter", x=numbers([finite_steps.min(), finite_steps.max()]),
+                y=[float(threshold), float(threshold)], mode="lines", name=f"clip threshold = {threshold:g}",
                 line=dict(color=THRESHOLD_COLOUR, width=2, dash="dash"), hoverinfo="skip",
             ))
         with np.errstate(invalid="ignore"):
             clipped = before[:n_steps] > threshold
         x, y = finite_points(step_values[:n_steps][clipped], before[:n_steps][clipped])
-        fig.add_trace(go.Scatter(
-            x=x, y=y, mode="markers", name="clipped step",
+        data.append(dict(
+            type="scatter", x=numbers(x), y=significant(y), mode="markers", name="clipped step",
             marker=dict(color="#d62728", size=9, symbol="circle-open", line=dict(width=2)),
             hovertemplate="step %{x} clipped<br>norm was %{y:.3g}<extra></extra>",
         ))
-    fig.update_yaxes(type="log")
+    layout = style_layout(title=title, subtitle=subtitle, height=470, x_title="training step", y_title=y_title,
+                          margin_bottom=110)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
-    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
-    return style_figure(fig, title=title, subtitle=subtitle, height=470,
-                  x_title="training step", y_title=y_title, margin_bottom=110)
-
-
+    merge(layout, dict(yaxis=dict(type="log"), legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))
+    return figure(data, layout)

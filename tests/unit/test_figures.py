@@ -152,12 +152,15 @@ def test_hidden_heatmap_shape_labels_and_fixed_range(hidden_fig):
 def test_hidden_heatmap_frames_reveal_one_timestep_at_a_time(hidden_fig):
     fig, states = hidden_fig
     assert len(fig.frames) == 5
+    np.testing.assert_allclose(_z(fig.data[0]), states.T, atol=1e-4)  # every value, sent once
     for k, frame in enumerate(fig.frames):
-        heat = frame.data[0]
-        assert (heat.zmin, heat.zmax) == (-1.0, 1.0)
-        z = _z(heat)
-        np.testing.assert_allclose(z[:, : k + 1], states.T[:, : k + 1], atol=1e-4)
-        assert np.isnan(z[:, k + 1:]).all()
+        assert not frame.data  # the colour range stays the data's: frames only move the mask
+        (mask,) = frame.layout.shapes
+        assert (mask.xref, mask.yref) == ("x", "y domain") and -0.01 < mask.y0 <= 0 and 1 <= mask.y1 < 1.01
+        # Column t spans t-0.5..t+0.5 on the category axis: the mask covers exactly the columns after k.
+        assert (mask.x0, mask.x1) == (k + 0.5, 4.5)
+        assert mask.visible is (k < 4) and mask.fillcolor == style.PLOT_BACKGROUND and mask.layer == "above"
+    assert fig.layout.shapes[0].to_plotly_json() == fig.frames[-1].layout.shapes[0].to_plotly_json()  # all shown
 
 
 def test_hidden_heatmap_controls(hidden_fig):
@@ -321,3 +324,111 @@ def test_every_figure_is_titled_styled_and_serialisable(name):
     assert 250 <= fig.layout.height <= 1100
     text = json.dumps(data, ensure_ascii=False)
     assert "你" in text  # Chinese labels survive serialisation
+
+
+# ---------------------------------------------------------------- the unvalidated fast path
+
+
+def _every_builder_output():
+    """Every figure builder of rnnviz.viz on representative inputs, including empty ones."""
+    from types import SimpleNamespace
+
+    from rnnviz.viz import inside, language_model
+
+    probs = _probs(4, 5)
+    evaluations = [SimpleNamespace(step=10 * i, train_accuracy=0.5, test=SimpleNamespace(
+        accuracy=0.4 + i / 10, balanced_accuracy=float("nan") if i == 1 else 0.3, n=100)) for i in range(3)]
+    gates = {"input gate i": np.random.default_rng(0).random((4, 3)), "cell state c_t": np.full((4, 3), 2.5),
+             "h_t": np.tanh(np.linspace(-2, 2, 12)).reshape(4, 3)}
+    cases = [
+        ("loss_curve", training.loss_curve([0, 1, 2, 3], [2.0, 0.0, float("nan"), 1.0], accuracy=[0.1, 0.2, 0.3, 0.4])),
+        ("loss_curve", training.loss_curve([1, 2], [1e-9, 0.5], log_y=True)),
+        ("loss_curve", training.loss_curve([], [])),
+        ("grad_norm_chart", training.grad_norm_chart([0, 1, 2], [0.0, float("inf"), 5.0], [0.0, 1.0, 1.0], threshold=1.0)),
+        ("grad_norm_chart", training.grad_norm_chart([1, 2], [0.5, 2.0], [0.5, 2.0], threshold=None)),
+        ("grad_norm_chart", training.grad_norm_chart([], [], [], threshold=1.0)),
+        ("hidden_state_heatmap", state_figures.hidden_state_heatmap(np.tanh(np.linspace(-3, 3, 12)).reshape(4, 3), "a b\n")),
+        ("hidden_state_heatmap", state_figures.hidden_state_heatmap(np.full((20, 2), np.nan), "x" * 20, value_range=(0, 1),
+                                                                     colorscale="Viridis", animate=False)),
+        ("hidden_state_heatmap", state_figures.hidden_state_heatmap(np.zeros((0, 4)), "")),
+        ("softmax_heatmap", softmax.softmax_heatmap(probs, list("abcde"), "abcd", targets=[1, -100, 2, 4], top_k=2)),
+        ("softmax_heatmap", softmax.softmax_heatmap(np.zeros((0, 5)), list("abcde"), "")),
+        ("softmax_bars", softmax.softmax_bars(probs, list("abcde"), "abcd", targets=[1, 2, 2, 4], top_k=2)),
+        ("softmax_bars", softmax.softmax_bars(np.zeros((0, 5)), list("abcde"), "")),
+        ("accuracy_bars", evaluation.accuracy_bars(["a", "b"], [0.5, float("nan")])),
+        ("accuracy_bars", evaluation.accuracy_bars([], [])),
+        ("confusion_matrix_figure", evaluation.confusion_matrix_figure(np.eye(3) * 2, list("abc"))),
+        ("confusion_matrix_figure", evaluation.confusion_matrix_figure(np.eye(25), [], normalise_rows=False)),
+        ("confusion_matrix_figure", evaluation.confusion_matrix_figure(np.zeros((0, 0)), [])),
+        ("accuracy_figure", evaluation.accuracy_figure(evaluations, 0.47)),
+        ("accuracy_figure", evaluation.accuracy_figure([])),
+        ("class_counts_figure", evaluation.class_counts_figure({"Russian": (90, 10), "Czech": (5, 1)})),
+        ("class_counts_figure", evaluation.class_counts_figure({})),
+        ("perplexity_curve", language_model.perplexity_curve([1, 2], [90.0, float("nan")], [2], [80.0], vocab_size=97)),
+        ("perplexity_curve", language_model.perplexity_curve([], [], [], [], vocab_size=97)),
+        ("minibatch_layout_figure", language_model.minibatch_layout_figure(
+            [(0, 0, 0, 35), (1, 0, 35, 70), (0, 1, 500, 535)], 1000, scheme="sequential", num_steps=35, batch_size=2)),
+        ("minibatch_layout_figure", language_model.minibatch_layout_figure(
+            [], 1000, scheme="random", num_steps=35, batch_size=40)),
+        ("candidates_heatmap", language_model.candidates_heatmap(
+            ["0·我", "1·想"], [["我", "你"], [" ", "\n"]], np.array([[0.7, 0.2], [0.4, 0.5]]), [0, 5])),
+        ("candidates_heatmap", language_model.candidates_heatmap([], [], np.zeros((0, 3)), [])),
+        ("candidate_bars", language_model.candidate_bars(
+            ["0·a", "1·b"], [list("xyz")] * 2, np.array([[0.5, 0.3, 0.2], [1.0, 0, 0]]), np.full((2, 3), 1 / 3), [0, 1])),
+        ("candidate_bars", language_model.candidate_bars(
+            ["0·a"], [list("xy")], np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]), [1], show_model=False)),
+        ("candidate_bars", language_model.candidate_bars([], [], np.zeros((0, 3)), np.zeros((0, 3)), [])),
+        ("text_activation_figure", language_model.text_activation_figure(list("分开 我\n"), [0.5, -0.5, 1.0, 0.0, 0.2],
+                                                                         prefix_len=2, width=3)),
+        ("text_activation_figure", language_model.text_activation_figure(list("ab"), [0.1, 0.9], value_range=(0, 1))),
+        ("text_activation_figure", language_model.text_activation_figure([], [])),
+        ("unit_heatmap", language_model.unit_heatmap(np.tanh(np.linspace(-2, 2, 40)).reshape(4, 10), "abcd", [7, 2],
+                                                     animate=True)),
+        ("unit_heatmap", language_model.unit_heatmap(np.zeros((4, 10)), "abcd", [])),
+        ("metric_lines", inside.metric_lines({"a": ([0, 1], [0.0, 1e-3]), "b": ([], [])}, title="t", x_title="x",
+                                             y_title="y", log_y=True, markers=True)),
+        ("metric_lines", inside.metric_lines({"a": ([1, 2], [0.1, 0.9])}, title="t", x_title="x", y_title="y",
+                                             reference=(0.25, "chance"), y_range=(0, 1.05))),
+        ("metric_lines", inside.metric_lines({"a": ([], [])}, title="t", x_title="x", y_title="y")),
+        ("gradient_heatmaps", inside.gradient_heatmaps(
+            {"RNN": ([1, 2], np.array([[0.0, 1e-3, 1.0], [1e-6, np.nan, 50.0]])), "LSTM": ([], np.zeros((0, 3)))},
+            title="g", x_title="t")),
+        ("gradient_heatmaps", inside.gradient_heatmaps({"RNN": ([], np.zeros((0, 3)))}, title="g", x_title="t")),
+        ("eigenvalue_figure", inside.eigenvalue_figure(np.array([0.5 + 0.5j, 0.5 - 0.5j, -0.9]), title="e")),
+        ("eigenvalue_figure", inside.eigenvalue_figure(np.array([]), title="e")),
+        ("gate_panel", inside.gate_panel(gates, list("ab c"), title="g")),
+        ("gate_panel", inside.gate_panel({"h_t": np.zeros((1, 2))}, ["a"], title="g")),
+        ("pca_trajectory", inside.pca_trajectory(np.cumsum(np.ones((5, 2)), axis=0), list("hello"), (0.9, 0.1), title="p")),
+        ("tensor_blocks", inside.tensor_blocks([("x", (5, 3, 4), "#ffffff"), ("h", (3, 6), "#000000"), ("b", (7,), "#123456")],
+                                               title="b")),
+        ("tensor_blocks", inside.tensor_blocks([], title="b")),
+    ]
+    return cases
+
+
+def _builders() -> set[str]:
+    """The public functions of rnnviz.viz whose return annotation is go.Figure."""
+    import inspect
+
+    from rnnviz.viz import inside, language_model
+
+    names = set()
+    for module in (training, state_figures, softmax, evaluation, language_model, inside, style):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__ and not name.startswith("_") and \
+                    function.__annotations__.get("return") in ("go.Figure", go.Figure):
+                names.add(name)
+    return names
+
+
+def test_every_builder_passes_plotlys_full_validator_unchanged():
+    """The builders wrap their specs unvalidated (fast); Plotly's full validator must accept every
+    output as it is and change nothing in it (e.g. a colour scale name plotly.js would not know)."""
+    cases = _every_builder_output()
+    assert _builders() - {"empty_figure", "figure", "state_heatmap"} <= {name for name, _ in cases}
+    for name, fig in cases:
+        assert isinstance(fig, go.Figure), name
+        spec = fig.to_dict()
+        validated = go.Figure(spec)  # raises on any invalid property
+        assert validated.to_dict() == spec, name
+        _round_trip(fig)

@@ -39,9 +39,13 @@ def test_gate_panel_animates_every_panel_together():
     values = {"input gate i": np.random.rand(4, 3), "h_t": np.random.rand(4, 3) * 2 - 1}
     fig = fi.gate_panel(values, list("abcd"), title="g")
     assert len(fig.data) == 2 and len(fig.frames) == 4
-    assert all(len(frame.data) == 2 for frame in fig.frames)
-    first = np.array(fig.frames[0].data[0].z, dtype=float)
-    assert np.isnan(first[:, 1:]).all() and not np.isnan(first[:, 0]).any()
+    np.testing.assert_allclose(np.array(fig.data[0].z, dtype=float), values["input gate i"].T, atol=1e-4)
+    # Every frame moves one mask per panel; frame 0 covers exactly the columns after timestep 0 in both.
+    assert all(not frame.data and len(frame.layout.shapes) == 2 for frame in fig.frames)
+    masks = fig.frames[0].layout.shapes
+    assert [(m.xref, m.yref) for m in masks] == [(fig.data[0].xaxis, "y domain"), (fig.data[1].xaxis, "y2 domain")]
+    assert all((m.x0, m.x1, m.visible) == (0.5, 3.5, True) for m in masks)
+    assert not any(m.visible for m in fig.frames[-1].layout.shapes)  # the last timestep shows everything
     assert fig.data[0].zmin == 0 and fig.data[1].zmin == -1
     json.loads(fig.to_json())
 
