@@ -11,16 +11,13 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
 
-from rnnviz.viz.style import BASE_FONT_SIZE, FONT_FAMILY, unique_labels
+from rnnviz.viz.style import BASE_FONT_SIZE, colour_scale, figure, merge, rounded, style_layout, unique_labels
 
 REPLAY_FRAME_MS = 500
-# Explicit colour lists: a spec built without validation reaches plotly.js as is, and plotly.js
-# knows neither Python's "_r" reversed names nor every Python scale name.
-PROBABILITY_SCALE = plotly.colors.make_colorscale(plotly.colors.sequential.Viridis)
-TANH_SCALE = plotly.colors.make_colorscale(plotly.colors.diverging.RdBu[::-1])  # blue −1, white 0, red +1
+PROBABILITY_SCALE = colour_scale("Viridis")
+TANH_SCALE = colour_scale("RdBu_r")  # blue −1, white 0, red +1
 
 
 @dataclass(frozen=True)
@@ -33,12 +30,6 @@ class ReplayPanel:
     value_range: tuple[float, float]
     colorscale: str
     cell_text: Sequence[Sequence[Sequence[str]]] | None = None  # per frame, rows × timesteps
-
-
-def _rounded(matrix: np.ndarray, digits: int = 3) -> list[list[float | None]]:
-    """What a reader can see: three decimals, NaN as null."""
-    values = np.round(np.asarray(matrix, dtype=np.float64), digits)
-    return [[None if not np.isfinite(v) else float(v) for v in row] for row in values]
 
 
 def replay_figure(
@@ -57,14 +48,9 @@ def replay_figure(
     n = len(panels)
     gap = 0.08 if n > 1 else 0.0
     height_each = (1.0 - gap * (n - 1)) / n
-    layout: dict = {
-        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": BASE_FONT_SIZE + 3}},
-        "font": {"family": FONT_FAMILY, "size": BASE_FONT_SIZE},
-        "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "height": 200 + sum(max(140, 22 * len(p.row_labels)) for p in panels),
-        "margin": {"l": 90, "r": 30, "t": 90, "b": 150},
-        "annotations": [],
-    }
+    layout = merge(style_layout(title=title, height=200 + sum(max(140, 22 * len(p.row_labels)) for p in panels),
+                                x_title=x_title, y_title="", margin_bottom=150),
+                   {"margin": {"l": 90, "t": 90}, "annotations": []})
     data = []
     for k, panel in enumerate(panels):
         suffix = "" if k == 0 else str(k + 1)
@@ -108,7 +94,7 @@ def replay_figure(
                    "args": [[str(step)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
                                           "transition": {"duration": 0}}]} for step in steps],
     }]
-    return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
+    return figure(data, layout, frames)
 
 
 def _note(text: str) -> dict:
@@ -117,7 +103,7 @@ def _note(text: str) -> dict:
 
 
 def _panel_values(panel: ReplayPanel, frame: int) -> dict:
-    values: dict = {"z": _rounded(panel.matrices[frame])}
+    values: dict = {"z": rounded(np.asarray(panel.matrices[frame], dtype=np.float64), 3)}
     if panel.cell_text is not None:
         values["text"] = [list(row) for row in panel.cell_text[frame]]
     return values
