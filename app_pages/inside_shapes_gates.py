@@ -4,14 +4,14 @@ import streamlit as st
 import torch
 
 from rnnviz import ui
-from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.shapes import cell_shapes, fused_shapes
 from rnnviz.core.trace import trace
-from rnnviz.lessons.inside import pca_2d
+from rnnviz.lessons.inside import GatesConfig, GatesLesson, pca_2d
 from rnnviz.viz import inside as fi
+from rnnviz.viz import replay
 
 KEY = "inside_shapes"
-LETTERS = tuple("abcdefghijklmnopqrstuvwxyz ")
+MAX_GATES_TEXT = 40
 COLOURS = {"input": "#9ecae1", "state": "#fdae6b", "output": "#a1d99b"}
 
 ui.lesson_header(
@@ -73,19 +73,35 @@ n_t &= \tanh\big(x_t W_{xn} + b_{xn}\\ &\qquad + r_t \odot (h_{t-1} W_{hn} + b_{
 h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}\end{aligned}""")
 
 basics = st.session_state.get("sequence_basics")
-choices = {"lstm": "a fresh LSTM", "gru": "a fresh GRU", "rnn": "a fresh vanilla RNN"}
+choices = {"lstm": "an LSTM", "gru": "a GRU", "rnn": "a vanilla RNN"}
 if basics is not None and basics.lesson.trainer.step_count:
     choices = {"basics": f"the model you trained in Sequence basics ({basics.lesson.model.config.cell_type.upper()}, "
                          f"{basics.lesson.trainer.step_count} epochs)"} | choices
 source = st.radio("Model", list(choices), format_func=choices.get, horizontal=True, key=f"{KEY}_source")
+
+
+def render_gates_live(lesson: GatesLesson) -> None:
+    """The gates, cell state and h_t over the text, redrawn as the model learns it."""
+    predicted = lesson.predicted_text()
+    st.markdown(f"Step **{lesson.step_count}** · reading `{lesson.task.display_input}` it predicts "
+                f"`{predicted}` (target `{lesson.task.display_target}`)")
+    ui.chart(fi.gate_panel(lesson.internals(), list(lesson.task.display_input), animate=False,
+                           title=f"The {lesson.gates_config.cell_type.upper()}'s gates, now"), key=f"{KEY}_live_gates")
+
+
 if source == "basics":
     model, vocab = basics.lesson.model, basics.lesson.task.vocab
-    default_text = basics.lesson.task.display_input
+    text = st.text_input("Input", basics.lesson.task.display_input, max_chars=40, key=f"{KEY}_text_basics")
 else:
-    model = RecurrentModel(ModelConfig(input_size=len(LETTERS), output_size=len(LETTERS), cell_type=source,
-                                       hidden_size=8, seed=0))
-    vocab, default_text = LETTERS, "hello world"
-text = st.text_input("Input", default_text, max_chars=40, key=f"{KEY}_text_{source}")
+    text = st.text_input("Text to learn (it reads each character and predicts the next)", "hello world",
+                         max_chars=MAX_GATES_TEXT, key=f"{KEY}_text")
+    state = ui.live_lesson(f"{KEY}_gates", GatesConfig(cell_type=source, text=text), GatesLesson,
+                           notice="New text or cell: the model was re-initialised.")
+    st.caption("A small model (8 units) learns to predict each next character of your text. Press **Train** "
+               "and watch its gates settle as it learns.")
+    ui.train_section(state, render_gates_live, key=f"{KEY}_gates")
+    model, vocab = state.lesson.model, state.lesson.task.vocab
+    text = state.lesson.task.display_input
 lookup = {ch: i for i, ch in enumerate(vocab)}
 skipped = sorted({ch for ch in text if ch not in lookup})
 if skipped:
@@ -101,7 +117,8 @@ panels = {name: tr.gates[name][layer] for name in tr.gates}
 if tr.cell_states is not None:
     panels["cell state c_t"] = tr.cell_states[layer]
 panels["h_t"] = tr.hidden_states[layer]
-ui.chart(fi.gate_panel(panels, used, title=f"Inside the {model.config.cell_type.upper()} while reading “{''.join(used)}”"),
+ui.chart(fi.gate_panel(panels, used, title=f"Step by step: the {model.config.cell_type.upper()} reading "
+                                           f"“{''.join(used)}” (press ▶)"),
          key=f"{KEY}_gates")
 with torch.no_grad():
     fast_logits, fast_state = model(tokens[None])
@@ -110,6 +127,15 @@ state_gap = float(np.abs(fast_state[0][:, 0].numpy() - tr.final_state[0][:, 0].n
 st.success(f"From-scratch equations vs PyTorch's {model.config.implementation} module on this input: "
            f"max |difference| {logit_gap:.1e} in the outputs and {state_gap:.1e} in the final hidden state.",
            icon=":material/check:")
+
+if source != "basics":
+    st.subheader("Replay of training")
+    ui.replay_section(
+        state.lesson, lambda frames: replay.panels_replay(
+            frames, text, title=f"Replay of training: the gates reading “{text}”",
+            note_of=lambda f: f"step {f.step}: predicts “{f.values['predicted']}”"),
+        key=f"{KEY}_gates", file_name="rnnviz_gates_replay.html",
+        caption="The gates, cell state and h_t at each snapshot of training, on one colour scale per row.")
 
 st.subheader("The hidden state's path")
 projection = pca_2d(tr.hidden_states[layer])

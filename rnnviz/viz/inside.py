@@ -147,9 +147,10 @@ def eigenvalue_figure(eigenvalues: np.ndarray, *, title: str) -> go.Figure:
 
 
 def gate_panel(
-    values: dict[str, np.ndarray], input_chars: Sequence[str], *, title: str
+    values: dict[str, np.ndarray], input_chars: Sequence[str], *, title: str, animate: bool = True
 ) -> go.Figure:
-    """Stacked heatmaps (one per named (steps, units) array) animated together over timesteps.
+    """Stacked heatmaps (one per named (steps, units) array) animated together over timesteps
+    (or, with ``animate=False``, drawn whole: a view redrawn while training).
 
     Gates use 0..1; tanh quantities (candidate, h_t) −1..1; the cell state its own symmetric range.
     Every panel holds all its values once; frame t moves one plot-background rectangle per panel
@@ -167,7 +168,8 @@ def gate_panel(
         return -limit, limit, "RdBu_r"
 
     height = 120 + 95 * n
-    layout = style_layout(title=title, height=height + 120, x_title="", y_title="", margin_bottom=150)
+    layout = style_layout(title=title, height=height + (120 if animate else 0), x_title="", y_title="",
+                          margin_bottom=150 if animate else 60)
     data: list[dict[str, Any]] = []
     annotations = []
     # Row 1 at the top, as plotly.subplots.make_subplots(shared_xaxes=True): the bottom x axis carries
@@ -189,6 +191,8 @@ def gate_panel(
             customdata=np.tile(np.arange(array.shape[0], dtype=np.int32)[:, None], (1, steps)),
         ))
     layout["annotations"] = annotations
+    if not animate:
+        return figure(data, layout)
     panel_px = (height - 95) * (1.0 - 0.04 * (n - 1)) / n  # the plot area (height - margins) shared by n panels
     layout["shapes"], frames = column_reveal(steps, [(_axis("x", row), _axis("y", row)) for row in range(1, n + 1)],
                                              pad=3 / panel_px)  # ~3 px, within the 0.04 spacing

@@ -35,3 +35,13 @@ def chart_titles(at: AppTest) -> list[str]:
         title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
+
+
+def chart_spec(at: AppTest, title_starts: str) -> dict:
+    """The parsed spec of the first Plotly chart whose title starts with ``title_starts``."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("layout", {}).get("title", {})
+        if (title.get("text", "") if isinstance(title, dict) else str(title)).startswith(title_starts):
+            return spec
+    raise AssertionError(f"no chart titled {title_starts!r}…; titles: {chart_titles(at)}")

@@ -1,5 +1,5 @@
 """AppTest: the three "Inside the RNN" pages."""
-from tests.app.conftest import chart_titles, open_page
+from tests.app.conftest import chart_spec, chart_titles, open_page
 
 
 def test_shapes_and_gates_page(app_env):
@@ -10,11 +10,29 @@ def test_shapes_and_gates_page(app_env):
     assert any("bidirectional=True" in c.value for c in at.code)
     assert any("max |difference|" in s.value for s in at.success)
     at.radio(key="inside_shapes_source").set_value("gru").run()
-    at.text_input(key="inside_shapes_text_gru").input("王 hi 😀").run()
+    at.text_input(key="inside_shapes_text").input("王 hi 😀").run()  # any visible text can be learned
+    assert not at.exception, at.exception
+    lesson = at.session_state["inside_shapes_gates"].lesson
+    assert (lesson.task.display_input, lesson.task.display_target) == ("王 hi ", " hi 😀")
+    at.text_input(key="inside_shapes_text").input("a").run()
     assert not at.exception
-    assert any("王" in w.value for w in at.warning)
-    at.text_input(key="inside_shapes_text_gru").input("王😀").run()
-    assert not at.exception and at.info
+    assert any("at least two characters" in e.value for e in at.error)
+
+
+def test_gates_move_while_the_model_learns_the_text(app_env):
+    at = open_page("app_pages/inside_shapes_gates.py")
+    at.radio(key="inside_shapes_source").set_value("lstm").run()
+    before = chart_spec(at, "The LSTM's gates, now")
+    assert [a["text"] for a in before["layout"]["annotations"]][:4] == [
+        "input gate i", "forget gate f", "candidate g", "output gate o"]
+    for _ in range(3):
+        at.button(key="inside_shapes_gates_step").click().run()
+    lesson = at.session_state["inside_shapes_gates"].lesson
+    assert lesson.step_count == 3
+    after = chart_spec(at, "The LSTM's gates, now")
+    changed = [b["z"] != a["z"] for b, a in zip(before["data"], after["data"])]
+    assert all(changed), changed  # every gate, c_t and h_t moved with three optimizer steps
+    assert lesson.replay.steps == [0, 1, 2, 3]
 
 
 def test_shapes_page_uses_the_model_trained_in_sequence_basics(app_env):
@@ -34,7 +52,7 @@ def test_shapes_page_uses_the_model_trained_in_sequence_basics(app_env):
     assert source.value == "basics"
     # the traced input is that task's own input, read by that model
     assert at.text_input(key="inside_shapes_text_basics").value == basics.task.display_input
-    assert f"Inside the RNN while reading “{basics.task.display_input}”" in chart_titles(at)
+    assert f"Step by step: the RNN reading “{basics.task.display_input}” (press ▶)" in chart_titles(at)
 
 
 def test_gradients_page_race_steps_and_records(app_env):
