@@ -26,14 +26,13 @@ from rnnviz.core.cells import (
     TUTORIAL_PARAM_NAMES,
     ScratchCell,
     explicit_params,
-    tutorial_step,
 )
+from rnnviz.core.unroll import Record, State, unroll
 
 IMPLEMENTATIONS = ("scratch", "cell", "fused")
 MAX_HIDDEN_SIZE = 1024
 MAX_LAYERS = 4
 
-State = tuple[Tensor, ...]  # (h,) or (h, c), each (num_layers, batch, hidden)
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
@@ -221,25 +220,9 @@ class RecurrentModel(nn.Module):
         return out, (tuple(final) if isinstance(final, tuple) else (final,))
 
     def _loop(self, x: Tensor, state: State, lengths: Tensor | None = None) -> tuple[Tensor, State]:
-        """Step through time and layers in Python (nn.*Cell or scratch cells)."""
-        per_layer = [tuple(s[layer] for s in state) for layer in range(self.config.num_layers)]
-        top_hidden = []
-        for t in range(x.shape[1]):
-            inp = x[:, t]
-            active = None if lengths is None else (t < lengths)[:, None]
-            for layer, cell in enumerate(self.cells):
-                if self.config.implementation == "scratch":
-                    new_state, _ = cell(inp, per_layer[layer])
-                else:
-                    out = cell(inp, per_layer[layer] if self.config.cell_type == "lstm" else per_layer[layer][0])
-                    new_state = tuple(out) if isinstance(out, tuple) else (out,)
-                if active is not None:  # padded rows keep the state of their last real step
-                    new_state = tuple(torch.where(active, new, old) for new, old in zip(new_state, per_layer[layer]))
-                per_layer[layer] = new_state
-                inp = per_layer[layer][0]
-            top_hidden.append(inp if active is None else inp * active)
-        final_state = tuple(torch.stack([s[k] for s in per_layer]) for k in range(len(state)))
-        return torch.stack(top_hidden, dim=1), final_state
+        """Step through time and layers in Python (nn.*Cell or scratch cells): the one step loop."""
+        run = unroll(self, x, state, lengths=lengths, record=Record(logits=False))
+        return run.outputs, run.final_state
 
 
 def weights_lock(model: nn.Module) -> threading.RLock:
@@ -356,17 +339,10 @@ class TutorialRNN(nn.Module):
 
         With ``lengths``, a row's state stops changing after its last real step.
         """
-        x = self.encode_inputs(tokens)
-        h = (self.initial_state(tokens.shape[0]) if state is None else state)[0][0]
         if lengths is not None:
             lengths = check_lengths(lengths, tokens)
-        p = self.explicit()
-        outputs = []
-        for t in range(x.shape[1]):
-            h_new, o = tutorial_step(x[:, t], h, p)
-            outputs.append(o)
-            h = h_new if lengths is None else torch.where((t < lengths)[:, None], h_new, h)
-        return torch.stack(outputs, dim=1), (h[None],)
+        run = unroll(self, tokens, state, lengths=lengths, record=Record(outputs=False))
+        return run.logits, run.final_state
 
     def sequence_logits(
         self, tokens: Tensor, lengths: Tensor | None = None, dropout: float = 0.0,

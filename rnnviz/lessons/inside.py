@@ -18,13 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnviz.core.cells import cell_step
 from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.train import StepRecord, TrainConfig, Trainer, run_for, run_steps
+from rnnviz.core.reading import reading
+from rnnviz.core.unroll import Record, unroll
 from rnnviz.data.tasks import validate_custom_pair
 from rnnviz.lessons.base import Lesson, LessonConfig
 from rnnviz.lessons.sequence import SequenceLesson, SequenceLessonConfig
-from rnnviz.core.reading import reading
 
 CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 MAX_DELAY = 100
@@ -85,29 +85,10 @@ def unroll_batch(model: RecurrentModel, tokens: Tensor) -> tuple[Tensor, list[Te
     Each h_t in the list is the very tensor the next step reads, so its
     gradient is the total ∂loss/∂h_t. A model built on nn.*Cell runs its
     cells (one fused kernel a step, the fast choice for a loop); any other
-    model runs the explicit equations on its own weights.
+    model runs the explicit equations on its own weights (``default_stepper``).
     """
-    cfg = model.config
-    x = model.encode_inputs(tokens)
-    state = model.initial_state(tokens.shape[0])
-    per_layer = [tuple(s[layer] for s in state) for layer in range(cfg.num_layers)]
-    if cfg.implementation == "cell":
-        def advance(layer: int, inp: Tensor, layer_state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-            out = model.cells[layer](inp, layer_state if cfg.cell_type == "lstm" else layer_state[0])
-            return tuple(out) if isinstance(out, tuple) else (out,)
-    else:
-        params = [model.layer_params(layer) for layer in range(cfg.num_layers)]
-
-        def advance(layer: int, inp: Tensor, layer_state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-            return cell_step(cfg.cell_type, inp, layer_state, params[layer])[0]
-    top: list[Tensor] = []
-    for t in range(tokens.shape[1]):
-        inp = x[:, t]
-        for layer in range(cfg.num_layers):
-            per_layer[layer] = advance(layer, inp, per_layer[layer])
-            inp = per_layer[layer][0]
-        top.append(inp)
-    return model.output_logits(torch.stack(top, dim=1)), top
+    run = unroll(model, tokens, record=Record(outputs=False))
+    return run.logits, run.top_hidden
 
 
 @dataclass

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnviz.core.cells import cell_step
 from rnnviz.core.models import RecurrentModel
+from rnnviz.core.unroll import IncrementalUnroll, explicit_stepper
 from rnnviz.data.corpus import (
     Vocab,
     encode,
@@ -173,31 +173,20 @@ class Generation:
 class StepReader:
     """Reads one character at a time through the explicit cell equations (:mod:`rnnviz.cells`).
 
-    The same weights as the fast model (``model.layer_params``), no autograd graph, and
-    no per-call overhead of the fused kernels: a one-character step is a handful of
-    small matrix products, which is what generation needs. Every h_t is kept.
+    An :class:`rnnviz.core.unroll.IncrementalUnroll` with the model's own weights
+    (``model.layer_params``, detached: no autograd graph) and none of the per-call overhead of
+    the fused kernels: a one-character step is a handful of small matrix products, which is
+    what generation needs. Every h_t is kept.
     """
 
     def __init__(self, model: RecurrentModel):
-        cfg = model.config
-        self.model = model
-        self.cell_type = cfg.cell_type
-        self.num_layers = cfg.num_layers
         with torch.no_grad():
-            self.params = [{k: v.detach() for k, v in model.layer_params(layer).items()}
-                           for layer in range(cfg.num_layers)]
-        self.state = [tuple(s[layer] for s in model.initial_state(1)) for layer in range(cfg.num_layers)]
-        self.hidden: list[np.ndarray] = []  # per step: (layers, hidden)
+            self.unroll = IncrementalUnroll(model, stepper=explicit_stepper(model, detach=True))
 
     def read(self, index: int) -> Tensor:
         """Feed character ``index``; returns the logits for the next character (1-D)."""
         with torch.no_grad():
-            x = self.model.encode_inputs(torch.tensor([[int(index)]]))[0]
-            for layer in range(self.num_layers):
-                self.state[layer], _ = cell_step(self.cell_type, x, self.state[layer], self.params[layer])
-                x = self.state[layer][0]
-            self.hidden.append(np.stack([s[0][0].numpy() for s in self.state]))
-            return self.model.output_logits(x)[0]
+            return self.unroll.feed(torch.tensor([int(index)]))[0]
 
     def read_all(self, indices) -> Tensor:
         logits = None
@@ -207,7 +196,7 @@ class StepReader:
 
     def hidden_states(self) -> np.ndarray:
         """(layers, steps, hidden), the layout of :class:`rnnviz.trace.Trace`."""
-        return np.stack(self.hidden, axis=1)
+        return self.unroll.hidden_states()[:, 0].numpy()
 
 
 def generate(model: RecurrentModel, vocab: Vocab, prefix: str, config: GenerationConfig = GenerationConfig()) -> Generation:
