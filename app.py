@@ -25,4 +25,5 @@ navigation = st.navigation(
     }
 )
 st.sidebar.caption("rnnviz: recurrent networks, trained live in your browser.")
+ui.projector_mode()
 navigation.run()

@@ -46,6 +46,7 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 
 CLIP_THRESHOLDS = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 TOP_K_SHOWN = 8  # candidates per generated character in the softmax views
 MAX_HEATMAP_STEPS = 40  # generated characters drawn in the candidates heatmap (wider gets unreadable)
+TEMPERATURES = [0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0]
 LIVE_CHARS, LIVE_CANDIDATES = 20, 5  # the live view's continuation
 MAX_ANIMATED_CHARS = 80  # longer texts get a static hidden-state heatmap (frames grow quadratically)
 
@@ -225,8 +226,17 @@ def render_live(lesson: CharLMLesson) -> None:
     show_live_candidates(lesson)
 
 
+PREFIX_KEY = f"{KEY}_prefix"  # mirrors the current corpus's prefix box, for the URL
+
+
 def prefix_key(corpus: CorpusText) -> str:
-    return f"{KEY}_prefix_{corpus.key.replace(':', '_')}"
+    """The prefix box of this corpus (each corpus starts at its own sample prefix: a lyrics prefix
+    means nothing to Shakespeare); the first one shown takes a prefix given in the URL."""
+    key = f"{KEY}_prefix_{corpus.key.replace(':', '_')}"
+    if key not in st.session_state and PREFIX_KEY in st.session_state and not st.session_state.get(f"{PREFIX_KEY}_used"):
+        st.session_state[key] = st.session_state[PREFIX_KEY]
+    st.session_state[f"{PREFIX_KEY}_used"] = True
+    return key
 
 
 def show_live_candidates(lesson: CharLMLesson) -> None:
@@ -258,12 +268,13 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
     c1, c2, c3 = st.columns([2, 1, 1])
     prefix = c1.text_input("Prefix", corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
                            key=prefix_key(corpus))
+    st.session_state[PREFIX_KEY] = prefix
     num_chars = c2.number_input("Characters to generate", 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
     seed = c3.number_input("Sampling seed", 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
     c4, c5, c6 = st.columns([2, 1, 1])
     method = c4.radio("Decoding", list(GENERATION_METHODS), format_func=GENERATION_METHODS.get, horizontal=True,
                       key=f"{KEY}_method")
-    temperature = c5.select_slider("Temperature", [0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0], value=1.0,
+    temperature = c5.select_slider("Temperature", TEMPERATURES, value=1.0,
                                    key=f"{KEY}_temperature", disabled=method == "greedy",
                                    help="Divides the scores before the softmax: below 1 sharpens, above 1 flattens.")
     top_k = c6.number_input("k (top-k)", 1, 1000, 5, key=f"{KEY}_top_k", disabled=method != "top_k")
@@ -374,8 +385,35 @@ def show_unit_colouring(result: Generation) -> None:
 
 # --- the page ---------------------------------------------------------------------------------------------
 
+URL_FIELDS = [
+    ui.UrlField("corpus", "charlm_sb_corpus", ui.choice(list(CORPUS_SOURCES))),
+    ui.UrlField("lyrics_chars", "charlm_sb_lyrics_chars", ui.choice(LYRICS_SIZES)),
+    ui.UrlField("shakespeare_chars", "charlm_sb_shakespeare_chars", ui.choice(SHAKESPEARE_SIZES)),
+    ui.UrlField("language", "charlm_sb_language", ui.choice(LANGUAGES)),
+    ui.UrlField("model", "charlm_sb_preset", ui.choice(list(MODEL_PRESETS))),
+    ui.UrlField("input", "charlm_sb_input", ui.choice(["one-hot", "embedding"])),
+    ui.UrlField("embedding", "charlm_sb_embedding", ui.choice([8, 16, 32, 64, 128])),
+    ui.UrlField("hidden", "charlm_sb_hidden", ui.choice(HIDDEN_SIZES)),
+    ui.UrlField("layers", "charlm_sb_layers", ui.choice([1, 2])),
+    ui.UrlField("sampling", "charlm_sb_sampling", ui.choice(list(SAMPLING_SCHEMES))),
+    ui.UrlField("steps", "charlm_sb_steps", ui.choice(STEPS)),
+    ui.UrlField("batch", "charlm_sb_batch", ui.choice(BATCH_SIZES)),
+    ui.UrlField("optimizer", "charlm_sb_opt", ui.choice(list(ui.OPTIMIZER_LABELS))),
+    ui.UrlField("lr", "charlm_sb_lr", ui.choice(LEARNING_RATES)),
+    ui.UrlField("clip", "charlm_sb_clip_on", ui.flag),
+    ui.UrlField("threshold", "charlm_sb_clip", ui.choice(CLIP_THRESHOLDS)),
+    ui.UrlField("seed", "charlm_sb_seed", ui.integer(0, 2**31 - 1)),
+    ui.UrlField("decoding", f"{KEY}_method", ui.choice(list(GENERATION_METHODS))),
+    ui.UrlField("temperature", f"{KEY}_temperature", ui.choice(TEMPERATURES)),
+    ui.UrlField("top_k", f"{KEY}_top_k", ui.integer(1, 1000)),
+    ui.UrlField("prefix", PREFIX_KEY, ui.text(MAX_PREFIX_CHARS)),
+]
+url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 choice = read_corpus_choice()
 model_settings = read_model_settings()
+with st.sidebar:
+    st.divider()
+    ui.copy_link_control()
 if not choice.ready:
     st.info("Upload a UTF-8 text file or paste some text in the sidebar to train on it.",
             icon=":material/upload_file:")
@@ -407,3 +445,4 @@ ui.replay_section(state.lesson, replay.continuation_replay, key=KEY, file_name="
                           "most likely next characters at each snapshot.")
 st.header("4 · Continue a prefix")
 show_generation(state.lesson, state)
+url_follows_settings()

@@ -16,6 +16,13 @@ ui.lesson_header(
     "Below, the same vanilla RNN (same seed, same minibatches) trains twice: once clipped, once not.",
     r"g \leftarrow \min\left(1, \frac{\theta}{\lVert g \rVert}\right) g",
 )
+URL_FIELDS = [
+    ui.UrlField("rho", f"{KEY}_rho", ui.number(0.5, 3.0)),
+    ui.UrlField("lr", f"{KEY}_lr", ui.choice([0.01, 0.03, 0.1, 0.3, 1.0, 3.0])),
+    ui.UrlField("threshold", f"{KEY}_clip", ui.choice([0.01, 0.1, 0.5, 1.0, 5.0, 25.0])),
+    ui.UrlField("delay", f"{KEY}_delay", ui.integer(1, MAX_DELAY)),
+]
+url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 c1, c2, c3, c4 = st.columns(4)
 defaults = ClipRaceConfig()
 rho = c1.slider("Spectral radius of W_hh at start", 0.5, 3.0, defaults.spectral_radius, 0.1, key=f"{KEY}_rho")
@@ -24,6 +31,7 @@ learning_rate = c2.select_slider("Learning rate (SGD)", [0.01, 0.03, 0.1, 0.3, 1
 threshold = c3.select_slider("Clip threshold θ", [0.01, 0.1, 0.5, 1.0, 5.0, 25.0],
                              value=defaults.clip_threshold, key=f"{KEY}_clip")
 delay = c4.slider("Distractor steps k", 1, MAX_DELAY, defaults.delay, key=f"{KEY}_delay")
+url_follows_settings()
 config = ClipRaceConfig(delay=delay, spectral_radius=rho, learning_rate=learning_rate, clip_threshold=threshold)
 
 state = ui.live_lesson(KEY, config, RaceLesson,

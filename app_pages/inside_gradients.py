@@ -36,6 +36,14 @@ st.markdown(
     f"({', '.join(task.distractors)}) and a '?'. At the '?' the model must name the first symbol. "
     f"Chance is {1 / task.num_classes:.0%}. Try k = 5, then 15, then 40."
 )
+URL_FIELDS = [
+    ui.UrlField("delay", f"{KEY}_delay", ui.integer(1, MAX_DELAY)),
+    ui.UrlField("hidden", f"{KEY}_hidden", ui.choice([8, 16, 32, 64])),
+    ui.UrlField("seed", f"{KEY}_seed", ui.integer(0, 10_000)),
+    ui.UrlField("optimizer", f"{KEY}_optimizer", ui.choice(list(ui.OPTIMIZER_LABELS))),
+    ui.UrlField("clip", f"{KEY}_clip", ui.choice(["off", 0.1, 1.0, 10.0])),
+]
+url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 c1, c2, c3 = st.columns(3)
 delay = c1.slider("Distractor steps k", 1, MAX_DELAY, 15, key=f"{KEY}_delay")
 hidden = c2.select_slider("Hidden size", [8, 16, 32, 64], value=32, key=f"{KEY}_hidden")
@@ -48,6 +56,7 @@ rates = [0.001, 0.003, 0.01, 0.03, 0.1] if optimizer == "adam" else [0.03, 0.1, 
 learning_rate = c2.select_slider("Learning rate", rates, value=0.01 if optimizer == "adam" else 0.3,
                                  key=f"{KEY}_lr_{optimizer}")
 clip = c3.select_slider("Clip threshold", ["off", 0.1, 1.0, 10.0], value=1.0, key=f"{KEY}_clip")
+url_follows_settings()
 config = RaceConfig(delay=delay, hidden_size=hidden, seed=int(seed), optimizer=optimizer,
                     learning_rate=learning_rate, clip_threshold=None if clip == "off" else float(clip))
 

@@ -361,11 +361,32 @@ def first_lesson(config: NamesConfig) -> NamesLesson:
     return NamesLesson(config, data, pretrained)
 
 
+URL_FIELDS = [
+    ui.UrlField("cell", "names_cell", ui.choice(list(CELLS))),
+    ui.UrlField("input", "names_input", ui.choice(["embedding", "one-hot"])),
+    ui.UrlField("embedding", "names_embedding", ui.choice(EMBEDDING_SIZES)),
+    ui.UrlField("hidden", "names_hidden", ui.choice(HIDDEN_SIZES)),
+    ui.UrlField("layers", "names_layers", ui.choice([1, 2])),
+    ui.UrlField("batch", "names_batch", ui.choice(BATCH_SIZES)),
+    ui.UrlField("optimizer", "names_optimizer", ui.choice(list(ui.OPTIMIZER_LABELS))),
+    ui.UrlField("lr", "names_lr", ui.choice(LEARNING_RATES)),
+    ui.UrlField("dropout", "names_dropout", ui.choice([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6])),
+    ui.UrlField("clip", "names_clip_on", ui.flag),
+    ui.UrlField("threshold", "names_clip", ui.choice(CLIP_THRESHOLDS)),
+    ui.UrlField("seed", "names_seed", ui.integer(0, 2**31 - 1)),
+    ui.UrlField("name", NAME_KEY, ui.text(MAX_TYPED_CHARS)),
+]
+url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 problems: dict[str, str | None] = {}
-state = ui.live_lesson(KEY, read_settings(), first_lesson, keep_results=True)
+settings = read_settings()
+state = ui.live_lesson(KEY, settings, first_lesson, keep_results=True)
+with st.sidebar:
+    st.divider()
+    ui.copy_link_control()
 state.results.update(problems)
 
 try_a_name(state)
+url_follows_settings()  # after the name box, whose value is in the URL too
 show_training(state)
 show_data(state)
 show_checkpoints(state)

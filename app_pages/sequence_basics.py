@@ -225,7 +225,27 @@ def show_generalisation(state: ui.LiveSession) -> None:
                   for w, p in zip(result.held_out_windows, result.held_out_predictions)], hide_index=True)
 
 
+URL_FIELDS = [
+    ui.UrlField("task", "sb_task", ui.choice(list(TASK_TITLES))),
+    ui.UrlField("input", "sb_custom_input", ui.text(40)),
+    ui.UrlField("target", "sb_custom_target", ui.text(40)),
+    ui.UrlField("model", "sb_preset", ui.choice(list(MODEL_PRESETS))),
+    ui.UrlField("hidden", "sb_hidden", ui.integer(1, 64)),
+    ui.UrlField("layers", "sb_layers", ui.choice([1, 2])),
+    ui.UrlField("embedding", "sb_embedding", ui.integer(1, 32)),
+    ui.UrlField("optimizer", "sb_opt", ui.choice(list(ui.OPTIMIZER_LABELS))),
+    ui.UrlField("lr", "sb_lr", ui.choice(LEARNING_RATES)),
+    ui.UrlField("clip", "sb_clip_on", ui.flag),
+    ui.UrlField("threshold", "sb_clip", ui.choice(CLIP_THRESHOLDS)),
+    ui.UrlField("seed", "sb_seed", ui.integer(0, 2**31 - 1)),
+    ui.UrlField("speed", "sb_speed", ui.choice(list(SPEEDS))),
+]
+url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 config, problem, speed = read_settings()
+url_follows_settings()
+st.sidebar.divider()
+with st.sidebar:
+    ui.copy_link_control()
 if problem:
     st.error(problem, icon=":material/edit:")
     st.stop()

@@ -11,6 +11,7 @@ import streamlit as st
 from rnnviz.core.memory import limit_malloc_arenas, start_memory_janitor
 from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
 from rnnviz.lessons.base import LiveLesson
+from rnnviz.ui.keep import browser_token, lesson_keeper
 
 # Training per fragment run, and the pause between runs (room for the browser to draw). A session
 # training alone trains most of the time and still redraws about once a second; once others train
@@ -20,6 +21,8 @@ TICK_SECONDS, TICK_INTERVAL = 0.25, 0.7
 SHARED_TICK_INTERVAL = 1.2  # with several sessions training
 DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a slot this recently
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
+# Single keys: Streamlit ignores them while a text box has the focus, so typing never trains.
+SHORTCUTS = {"train": "T", "step": "S", "reset": "0"}  # "0": back to step zero
 STEP_WAIT_SECONDS = 5.0  # Step waits at most this long for a training slot
 T = TypeVar("T")
 REINITIALISED = "Those settings need a new model, so it was re-initialised."
@@ -48,6 +51,7 @@ def live_lesson(
     """The page's session object with ``config`` applied: the same lesson retuned, or a fresh one
     (training paused, ``notice`` shown). A setting the lesson refuses is shown as an error and
     stops the page, never a stack trace."""
+    restore_kept(key)
     try:
         state = session(key, lambda: build(config))
         lesson = state.lesson.apply(config)
@@ -58,7 +62,28 @@ def live_lesson(
         state.lesson, state.playing, state.notice = lesson, False, notice
         if not keep_results:
             state.results.clear()
+    token = browser_token()
+    if token:
+        lesson_keeper().put(token, key, state)
     return state
+
+
+def restore_kept(key: str) -> None:
+    """On a page's first run in a session (a reload, a second tab): this browser's lesson, if kept."""
+    if key in st.session_state:
+        return
+    token = browser_token()
+    if not token:
+        return
+    keeper = lesson_keeper()
+    kept = keeper.get(token, key)
+    if kept is not None:
+        kept.playing = False
+        kept.notice = f"Welcome back: your model is as you left it (step {kept.lesson.trainer.step_count:,})."
+        st.session_state[key] = kept
+    elif keeper.was_dropped(token, key):
+        st.toast("The server had to let go of your earlier model on this page (it keeps the most recent "
+                 "ones for a while); this is a fresh one.", icon=":material/history:")
 
 
 def train_section(state: LiveSession, render: Callable[[Any], None], key: str,
@@ -89,16 +114,19 @@ def training_controls(state: LiveSession, key: str) -> None:
         state.lesson = state.lesson.reset()
         state.notice = "Model re-initialised from the seed."
 
-    cols = st.columns([1.2, 1, 1, 4], vertical_alignment="center")
+    cols = st.columns([1.4, 1.1, 1.1, 4], vertical_alignment="center")
     cols[0].button(
         "Pause" if state.playing else ("Continue" if trainer.step_count else "Train"),
         key=f"{key}_train", type="primary", on_click=toggle, icon=":material/pause:" if state.playing
         else ":material/play_arrow:", disabled=trainer.stopped, width="stretch",
+        shortcut=SHORTCUTS["train"], help=f"Train or pause (key {SHORTCUTS['train']})",
     )
     cols[1].button("Step", key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="stretch",
-                   icon=":material/skip_next:", help="One optimizer step")
+                   icon=":material/skip_next:", shortcut=SHORTCUTS["step"],
+                   help=f"One optimizer step (key {SHORTCUTS['step']})")
     cols[2].button("Reset", key=f"{key}_reset", on_click=do_reset, width="stretch",
-                   icon=":material/restart_alt:", help="Re-initialise the model from the seed")
+                   icon=":material/restart_alt:", shortcut=SHORTCUTS["reset"],
+                   help=f"Re-initialise the model from the seed (key {SHORTCUTS['reset']})")
     if state.notice:
         cols[3].info(state.notice, icon=":material/info:")
 

@@ -7,6 +7,7 @@ from typing import Iterator
 import streamlit as st
 
 from rnnviz.data.download import ProgressCallback, format_bytes
+from rnnviz.ui.present import for_projector
 from rnnviz.viz import training
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # keys are rnnviz.core.train.OPTIMIZERS
@@ -24,7 +25,7 @@ def lesson_header(title: str, intro: str, equation: str | None = None) -> None:
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=CHART_CONFIG)
+    st.plotly_chart(for_projector(fig), key=key, config=CHART_CONFIG)
 
 
 def training_charts(snapshot: dict, key: str) -> None:
