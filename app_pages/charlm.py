@@ -88,7 +88,7 @@ def read_corpus_choice() -> CorpusChoice:
                                 help="The model learns the surnames of this language and invents new ones.")
         return CorpusChoice(source, language=language)
     uploaded = sb.file_uploader(f"Upload a UTF-8 .txt file (at most {format_bytes(MAX_UPLOAD_BYTES)})", type=["txt"],
-                                key="charlm_sb_upload", max_upload_size=20)
+                                key="charlm_sb_upload", max_upload_size=MAX_UPLOAD_BYTES // 1_000_000)
     pasted = sb.text_area("…or paste text", key="charlm_sb_paste", height=150,
                           placeholder="Paste a few thousand characters of any language.")
     return CorpusChoice(source, uploaded=None if uploaded is None else uploaded.getvalue(),

@@ -7,6 +7,7 @@ human-readable ``<name>.json`` manifest beside it with the same metadata.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import tempfile
@@ -16,12 +17,13 @@ from typing import Any
 
 import torch
 
-from rnnviz.core.models import ModelConfig, RecurrentModel
+from rnnviz.core.models import MAX_PARAMETERS, ModelConfig, RecurrentModel
+from rnnviz.data.budget import MAX_CHECKPOINT_BYTES, MAX_CHECKPOINT_METADATA_BYTES, MAX_CHECKPOINT_RECORDS
+from rnnviz.data.download import DatasetError, zip_members
 
 FORMAT = "rnnviz-checkpoint"
 VERSION = 1
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
-MAX_CHECKPOINT_BYTES = 50_000_000
 
 
 class CheckpointError(Exception):
@@ -55,27 +57,25 @@ def save_checkpoint(model: RecurrentModel, path: Path, metadata: dict[str, Any])
 
 
 def load_checkpoint(source: Path | bytes) -> Checkpoint:
-    """Load and validate a checkpoint from a path or uploaded bytes."""
-    import io
+    """Load and validate a checkpoint from a path or uploaded bytes.
 
+    Every size is checked before it costs memory: the file's, then each record of the
+    archive torch reads (a record may be deflated, so a small file can unpack to gigabytes),
+    then the model description's (its weights are counted, not built), then every tensor's
+    shape against the model the description implies (built on the meta device, which
+    allocates nothing). Only then is the real model built and the weights copied in.
+    """
+    data = _read_source(source)
+    _check_archive(data)
     try:
-        if isinstance(source, (bytes, bytearray)):
-            if len(source) > MAX_CHECKPOINT_BYTES:
-                raise CheckpointError("That file is too large to be an rnnviz checkpoint.")
-            payload = torch.load(io.BytesIO(source), weights_only=True, map_location="cpu")
-        else:
-            if Path(source).stat().st_size > MAX_CHECKPOINT_BYTES:
-                raise CheckpointError(f"{Path(source).name} is too large to be an rnnviz checkpoint.")
-            payload = torch.load(source, weights_only=True, map_location="cpu")
-    except CheckpointError:
-        raise
-    except FileNotFoundError as err:
-        raise CheckpointError(f"Checkpoint not found: {source}") from err
+        payload = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except Exception as err:  # torch raises many kinds for corrupt or foreign files
         raise CheckpointError(
             "This is not a readable rnnviz checkpoint (it is corrupt, or a pickle with objects "
             f"we refuse to load): {type(err).__name__}"
         ) from err
+    finally:
+        del data
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError("This file is a PyTorch file but not an rnnviz checkpoint.")
     if payload.get("version") != VERSION:
@@ -83,18 +83,107 @@ def load_checkpoint(source: Path | bytes) -> Checkpoint:
     raw_config, state_dict = payload.get("model_config"), payload.get("state_dict")
     if not isinstance(raw_config, dict) or not isinstance(state_dict, dict):
         raise CheckpointError("The checkpoint lacks its model description or its weights.")
-    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    config = _model_config(raw_config)
+    _check_state_dict(state_dict, config)
     try:
-        config = ModelConfig(**{k: v for k, v in raw_config.items() if k in known})
         model = RecurrentModel(config)
         model.load_state_dict(state_dict, strict=True)
     except (TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"The checkpoint's weights do not fit its model description: {err}") from err
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise CheckpointError("The checkpoint's weights contain NaN or infinite values.")
     metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
     model.eval()
     return Checkpoint(model=model, metadata=metadata)
+
+
+def _read_source(source: Path | bytes) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        size, name = len(source), "That file"
+    else:
+        try:
+            size, name = Path(source).stat().st_size, Path(source).name
+        except FileNotFoundError as err:
+            raise CheckpointError(f"Checkpoint not found: {source}") from err
+        except OSError as err:
+            raise CheckpointError(f"Cannot read the checkpoint {source}: {err}") from err
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"{name} is {size / 1e6:,.1f} MB, too large to be an rnnviz checkpoint (at most "
+            f"{MAX_CHECKPOINT_BYTES / 1e6:,.0f} MB: a model of {MAX_PARAMETERS / 1e6:.2f} million weights).")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    return Path(source).read_bytes()
+
+
+def _check_archive(data: bytes) -> None:
+    """The checkpoint is a zip (torch's format) whose records unpack to no more than the budget allows."""
+    if not data.startswith(b"PK\x03\x04"):
+        raise CheckpointError("This is not a readable rnnviz checkpoint (it is not a PyTorch zip archive).")
+    try:
+        records = zip_members(data, max_members=MAX_CHECKPOINT_RECORDS)
+    except DatasetError as err:
+        raise CheckpointError(f"This is not a readable rnnviz checkpoint: {err}") from None
+    unpacked = 0
+    for info in records:
+        limit = MAX_CHECKPOINT_METADATA_BYTES if info.filename.endswith(".pkl") else MAX_CHECKPOINT_BYTES
+        if info.file_size > limit:
+            raise CheckpointError(
+                f"The checkpoint's record {info.filename} would unpack to {info.file_size / 1e6:,.1f} MB, more than "
+                f"the {limit / 1e6:,.0f} MB a record of an rnnviz checkpoint may have; refusing to load it.")
+        unpacked += info.file_size
+    if unpacked > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"The checkpoint would unpack to {unpacked / 1e6:,.1f} MB, more than an rnnviz checkpoint may "
+            f"(at most {MAX_CHECKPOINT_BYTES / 1e6:,.0f} MB); refusing to load it.")
+
+
+_WHOLE_NUMBERS = ("input_size", "output_size", "hidden_size", "num_layers", "seed")
+
+
+def _model_config(raw_config: dict) -> ModelConfig:
+    """The model description, checked (types, then sizes: its weights are counted) without building anything."""
+    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    values = {k: v for k, v in raw_config.items() if k in known}
+    for key in ("input_size", "output_size"):
+        if key not in values:
+            raise CheckpointError(f"The checkpoint's model description has no {key}.")
+    for key, value in values.items():
+        if key in _WHOLE_NUMBERS or (key == "embedding_dim" and value is not None):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = key not in ("cell_type", "implementation") or isinstance(value, str)
+        if not ok:
+            raise CheckpointError(f"The checkpoint's model description has {key} = {value!r}, which is not valid.")
+    config = ModelConfig(**values)
+    try:
+        config.validate()
+    except ValueError as err:
+        raise CheckpointError(f"The checkpoint's model description cannot be used here: {err}") from err
+    return config
+
+
+def _check_state_dict(state_dict: dict, config: ModelConfig) -> None:
+    """Every tensor has exactly the name, shape and type the description implies, and finite values."""
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        expected = {name: tensor for name, tensor in RecurrentModel(config).state_dict().items()}
+    unexpected = sorted(str(k) for k in state_dict if k not in expected)
+    missing = sorted(k for k in expected if k not in state_dict)
+    if unexpected or missing:
+        parts = []
+        if unexpected:
+            parts.append("unexpected tensors " + ", ".join(unexpected[:5]) + ("…" if len(unexpected) > 5 else ""))
+        if missing:
+            parts.append("missing tensors " + ", ".join(missing[:5]) + ("…" if len(missing) > 5 else ""))
+        raise CheckpointError(f"The checkpoint's weights do not fit its model description: {'; '.join(parts)}.")
+    for name, want in expected.items():
+        got = state_dict[name]
+        if not isinstance(got, torch.Tensor) or got.layout != torch.strided or got.is_quantized:
+            raise CheckpointError(f"The checkpoint's {name} is not a plain tensor.")
+        if tuple(got.shape) != tuple(want.shape) or got.dtype != want.dtype:
+            raise CheckpointError(
+                f"The checkpoint's weights do not fit its model description: {name} has shape "
+                f"{tuple(got.shape)} ({got.dtype}), but the description implies {tuple(want.shape)} ({want.dtype}).")
+        if not bool(torch.isfinite(got).all()):
+            raise CheckpointError(f"The checkpoint's weights contain NaN or infinite values (in {name}).")
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -22,30 +22,59 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnviz.core.cells import (
     CELL_TYPES,
+    GATE_BLOCKS,
     TUTORIAL_CELL,
     TUTORIAL_PARAM_NAMES,
     ScratchCell,
     explicit_params,
 )
 from rnnviz.core.unroll import Record, State, unroll
+from rnnviz.data.budget import MAX_MODEL_PARAMETERS
 
 IMPLEMENTATIONS = ("scratch", "cell", "fused")
 MAX_HIDDEN_SIZE = 1024
 MAX_LAYERS = 4
+MAX_PARAMETERS = MAX_MODEL_PARAMETERS  # 6.25 million: training state of 16 bytes a weight fills the budget
 
 
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _CELLS = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
 
 
-def validate_sizes(input_size: int, output_size: int, hidden_size: int, embedding_dim: int | None) -> None:
-    """The size checks every model config shares; messages a student can act on."""
+def parameter_count(input_size: int, output_size: int, hidden_size: int, embedding_dim: int | None = None,
+                    num_layers: int = 1, cell_type: str = "lstm") -> int:
+    """How many weights a model of these sizes has (exact for fused and cell models, an upper
+    bound for scratch ones), computed without building it."""
+    n_in = embedding_dim or input_size
+    count = input_size * embedding_dim if embedding_dim else 0
+    if cell_type == TUTORIAL_CELL:  # i2h and i2o on cat(input, hidden)
+        return count + (n_in + hidden_size) * (hidden_size + output_size) + hidden_size + output_size
+    gates = GATE_BLOCKS.get(cell_type, max(GATE_BLOCKS.values()))
+    for layer in range(num_layers):
+        count += gates * hidden_size * ((n_in if layer == 0 else hidden_size) + hidden_size + 2)
+    return count + (hidden_size + 1) * output_size
+
+
+def validate_sizes(input_size: int, output_size: int, hidden_size: int, embedding_dim: int | None,
+                   num_layers: int = 1, cell_type: str = "lstm") -> None:
+    """The size checks every model config shares; messages a student can act on.
+
+    The weights are counted before anything is allocated, so a description with huge
+    sizes (from an uploaded checkpoint, say) costs nothing to refuse.
+    """
     if not 1 <= hidden_size <= MAX_HIDDEN_SIZE:
         raise ValueError(f"Hidden size must be between 1 and {MAX_HIDDEN_SIZE}, not {hidden_size}.")
     if input_size < 1 or output_size < 1:
         raise ValueError("The vocabulary and the set of classes must each have at least one entry.")
     if embedding_dim is not None and not 1 <= embedding_dim <= MAX_HIDDEN_SIZE:
         raise ValueError(f"Embedding size must be between 1 and {MAX_HIDDEN_SIZE}.")
+    weights = parameter_count(input_size, output_size, hidden_size, embedding_dim, num_layers, cell_type)
+    if weights > MAX_PARAMETERS:
+        raise ValueError(
+            f"This model would have {weights / 1e6:,.1f} million weights ({input_size:,} inputs, {output_size:,} "
+            f"outputs, hidden size {hidden_size}), too large for this server, which trains at most "
+            f"{MAX_PARAMETERS / 1e6:.2f} million. Use a smaller hidden size, fewer layers, an embedding or a "
+            "smaller vocabulary.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +96,8 @@ class ModelConfig:
             raise ValueError(f"Implementation must be one of {', '.join(IMPLEMENTATIONS)}.")
         if not 1 <= self.num_layers <= MAX_LAYERS:
             raise ValueError(f"Number of layers must be between 1 and {MAX_LAYERS}, not {self.num_layers}.")
-        validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim)
+        validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim,
+                       self.num_layers, self.cell_type)
 
     @property
     def layer_input_size(self) -> int:
@@ -282,7 +312,7 @@ class TutorialConfig:
     num_layers: ClassVar[int] = 1
 
     def validate(self) -> None:
-        validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim)
+        validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim, 1, TUTORIAL_CELL)
 
     @property
     def layer_input_size(self) -> int:

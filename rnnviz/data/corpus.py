@@ -27,21 +27,21 @@ from typing import Iterator, Literal, Mapping, NamedTuple, Sequence
 import numpy as np
 import torch
 
+from .budget import MAX_CORPUS_CHARS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from .download import (
     DatasetError,
+    ExtractZipMember,
     ProgressCallback,
     cache_dir,
     decode_utf8_text,
     download_file,
     format_bytes,
-    read_zip_members,
     sha256_of_file,
-    write_bytes_atomically,
 )
 
 CORPORA_DIR_ENV = "RNNVIZ_CORPORA_DIR"
 CORPUS_BASE_URL_ENV = "RNNVIZ_CORPUS_BASE_URL"
-MAX_UPLOAD_BYTES = 5_000_000
+__all__ = ["MAX_CORPUS_CHARS", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB"]  # re-exported: the pages' upload limit
 
 
 class CorpusError(DatasetError):
@@ -116,31 +116,30 @@ def ensure_corpus_file(source: CorpusSource, progress: ProgressCallback | None =
         _check_file_sha(path, source)
         return path
     cached = cache_dir() / "corpora" / source.filename
+    url = download_url(source)
+    if source.zip_member is None:
+        # Pooch's cache: a copy with the right sha256 is used, anything else is (re)downloaded.
+        return download_file(
+            url, cached, sha256=source.sha256, progress=progress, max_bytes=source.max_download_bytes
+        )
     if cached.is_file():
         if sha256_of_file(cached) == source.sha256:
             return cached
         cached.unlink(missing_ok=True)  # damaged: fetch a fresh copy
     cached.parent.mkdir(parents=True, exist_ok=True)
-    url = download_url(source)
-    if source.zip_member is None:
-        return download_file(
-            url, cached, sha256=source.sha256, progress=progress, max_bytes=source.max_download_bytes
-        )
-    # A private folder per call, so two sessions downloading at once cannot clash.
+    # A private folder per call, so two sessions downloading at once cannot clash; the
+    # archive is checked against its own sha256, then the text inside against the text's.
     with tempfile.TemporaryDirectory(dir=cached.parent, prefix=".download.") as tmp:
-        archive = download_file(
+        return download_file(
             url,
             Path(tmp) / PurePosixPath(urllib.parse.urlparse(url).path).name,
             sha256=source.zip_sha256,
             progress=progress,
             max_bytes=source.max_download_bytes,
+            processor=ExtractZipMember(
+                source.zip_member, cached, check=lambda data: _check_bytes_sha(data, source)
+            ),
         )
-        members = read_zip_members(archive, member_filter=lambda name: name == source.zip_member)
-    if source.zip_member not in members:
-        raise CorpusError(f"The downloaded archive does not contain {source.zip_member}.")
-    text_bytes = members[source.zip_member]
-    _check_bytes_sha(text_bytes, source)
-    return write_bytes_atomically(cached, text_bytes)
 
 
 def load_builtin_corpus(
@@ -192,15 +191,20 @@ _BINARY_SIGNATURES = (
 # C0/C1 control characters other than tab, newline, vertical tab, form feed, carriage return.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _MAX_CONTROL_SHARE = 0.01
+# Bytes that never occur in text, whatever its encoding: C0 controls but tab, newlines, form feed, escape.
+_NON_TEXT_BYTES = bytes(set(range(32)) - {9, 10, 11, 12, 13, 27}) + b"\x7f"
+_SNIFF_BYTES = 64 * 1024
 
 
 def decode_uploaded_text(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
     """Decode an uploaded file as UTF-8 text (a BOM is fine) or raise :class:`CorpusError`.
 
-    Rejects files over ``max_bytes``, known binary formats, NUL bytes, bytes
-    that are not UTF-8 (naming the first one and its position) and text that
-    is more than 1% control characters. Windows line ends become "\\n", so a
-    file gives the same vocabulary whichever system saved it.
+    Rejects files over ``max_bytes``, known binary formats, NUL bytes and other
+    binary content, bytes that are not UTF-8 (naming the first one and its position,
+    and recognising Latin-1 / Windows-1252 text), text that is more than 1% control
+    characters and texts longer than :data:`MAX_CORPUS_CHARS`. Windows line ends
+    become "\\n", so a file gives the same vocabulary whichever system saved it.
+    Every check runs before the text is copied.
     """
     if len(data) > max_bytes:
         raise CorpusError(
@@ -220,17 +224,52 @@ def decode_uploaded_text(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> s
     try:
         text = decode_utf8_text(data, label="This file")
     except DatasetError as exc:
-        raise CorpusError(str(exc)) from None
-    text = text.replace("\r\n", "\n")
-    n_control = len(_CONTROL_CHARS.findall(text))
-    if n_control > _MAX_CONTROL_SHARE * len(text):
+        raise CorpusError(_not_utf8_message(data, str(exc))) from None
+    n_control, allowed = 0, _MAX_CONTROL_SHARE * len(text)
+    for _ in _CONTROL_CHARS.finditer(text):  # counted, not collected: stops soon in a binary file
+        n_control += 1
+        if n_control > allowed:
+            raise CorpusError(
+                "This looks like a binary file, not text (more than 1% of its characters are control "
+                "characters). Upload plain UTF-8 text."
+            )
+    if len(text) > MAX_CORPUS_CHARS:
         raise CorpusError(
-            f"This looks like a binary file, not text ({n_control} of its {len(text)} "
-            "characters are control characters)."
+            f"This text has {len(text):,} characters; the limit is {MAX_CORPUS_CHARS:,}. Upload a shorter text "
+            "(Tiny Shakespeare has 1,115,394)."
         )
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     if not text.strip():
         raise CorpusError("This file contains only spaces and line breaks; there is nothing to learn.")
     return text
+
+
+def _not_utf8_message(data: bytes, problem: str) -> str:
+    """Why bytes that are not UTF-8 were refused: binary content, Latin-1 text, or another encoding."""
+    sample = data[:_SNIFF_BYTES]
+    non_text = len(sample) - len(sample.translate(None, _NON_TEXT_BYTES))
+    if non_text > _MAX_CONTROL_SHARE * len(sample):
+        where = re.search(r"\((byte .*?)\)", problem)
+        return ("This looks like a binary file, not text (" + (where.group(1) + " is not UTF-8; " if where else "")
+                + f"{non_text:,} of its first {len(sample):,} bytes are control codes). Upload plain UTF-8 text.")
+    if _looks_like_latin1(sample):
+        return (f"{problem} It looks like Latin-1 (Windows-1252) text: open it in an editor and save it as "
+                "UTF-8, then upload it again.")
+    return (f"{problem} It may be in another encoding (such as GBK or Big5 for Chinese): open it in an editor "
+            "and save it as UTF-8, then upload it again.")
+
+
+def _looks_like_latin1(sample: bytes) -> bool:
+    """Windows-1252 decodes it, and its non-ASCII bytes mostly stand alone ("café"), unlike the
+    byte pairs of GBK, Big5 or Shift-JIS."""
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    high = [i for i, byte in enumerate(sample) if byte >= 0x80]
+    alone = sum(1 for i in high if (i + 1 >= len(sample) or sample[i + 1] < 0x80) and (i == 0 or sample[i - 1] < 0x80))
+    return alone >= 0.7 * len(high)
 
 
 # --- vocabulary ----------------------------------------------------------------------

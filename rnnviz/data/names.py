@@ -19,19 +19,20 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 from unidecode import unidecode
 
+from .budget import MAX_NAME_CHARS, MAX_NAMES, MAX_NAMES_TEXT_BYTES, MAX_NAMES_ZIP_BYTES
 from .download import (
     DatasetError,
+    ExtractZip,
     ProgressCallback,
     cache_dir,
     decode_utf8_text,
     download_file,
-    extract_zip_atomically,
     format_bytes,
     read_zip_members,
 )
@@ -53,8 +54,7 @@ PAD_INDEX = 0
 PAD_LABEL = "<pad>"
 NAME_VOCAB_SIZE = len(NAME_ALPHABET) + 1
 
-MAX_UPLOAD_ZIP_BYTES = 20_000_000
-_MAX_UNPACKED_BYTES = 50_000_000
+MAX_UPLOAD_ZIP_BYTES = MAX_NAMES_ZIP_BYTES
 _DROPPED_EXAMPLES_KEPT = 5
 
 
@@ -153,12 +153,13 @@ def validate_names_dir(path: Path) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise DatasetError(f"The names folder {path} does not exist.")
-    files = {
-        p.name: p.read_bytes()
-        for p in path.iterdir()
-        if p.is_file() and p.suffix == ".txt" and not p.name.startswith(".")
-    }
-    _decode_language_files(files, where=str(path))
+    found = [p for p in path.iterdir() if p.is_file() and p.suffix == ".txt" and not p.name.startswith(".")]
+    total = sum(p.stat().st_size for p in found)
+    if total > MAX_NAMES_TEXT_BYTES:
+        raise DatasetError(
+            f"The names files in {path} hold {format_bytes(total)}; the limit is {format_bytes(MAX_NAMES_TEXT_BYTES)}."
+        )
+    _decode_language_files({p.name: p.read_bytes() for p in found}, where=str(path))
     return path
 
 
@@ -175,15 +176,20 @@ def ensure_names_dir(progress: ProgressCallback | None = None) -> Path:
             pass  # a damaged cache is simply fetched again (and replaced atomically)
     url = os.environ.get(NAMES_URL_ENV, "").strip() or NAMES_URL
     cached.parent.mkdir(parents=True, exist_ok=True)
-    # A private folder per call, so two sessions downloading at once cannot clash.
+    # A private folder per call, so two sessions downloading at once cannot clash. The
+    # tutorial publishes no checksum for data.zip: its content is validated instead.
     with tempfile.TemporaryDirectory(dir=cached.parent, prefix=".names-download.") as tmp:
-        archive = download_file(url, Path(tmp) / "data.zip", progress=progress)
-        extract_zip_atomically(
-            archive,
-            cached,
-            member_filter=is_language_file,
-            flatten=True,
-            validate=validate_names_dir,
+        download_file(
+            url,
+            Path(tmp) / "data.zip",
+            progress=progress,
+            processor=ExtractZip(
+                cached,
+                member_filter=is_language_file,
+                flatten=True,
+                validate=validate_names_dir,
+                max_total_bytes=MAX_NAMES_TEXT_BYTES,
+            ),
         )
     return cached
 
@@ -229,7 +235,7 @@ def load_names_from_zip(uploaded: bytes, *, max_bytes: int = MAX_UPLOAD_ZIP_BYTE
             f"The zip is {format_bytes(len(uploaded))}; the limit is {format_bytes(max_bytes)}."
         )
     members = read_zip_members(
-        uploaded, member_filter=is_language_file, max_total_bytes=_MAX_UNPACKED_BYTES
+        uploaded, member_filter=is_language_file, max_total_bytes=MAX_NAMES_TEXT_BYTES
     )
     files: dict[str, bytes] = {}
     for member, data in members.items():
@@ -253,6 +259,18 @@ def _decode_language_files(files: Mapping[str, bytes], *, where: str) -> dict[st
         raise DatasetError(
             f"{where} has files that are not one of the 18 languages: {', '.join(unexpected)}."
         )
+    total = sum(len(files[f"{lang}.txt"]) for lang in LANGUAGES)
+    if total > MAX_NAMES_TEXT_BYTES:
+        raise DatasetError(
+            f"The 18 language files in {where} hold {format_bytes(total)}; the limit is "
+            f"{format_bytes(MAX_NAMES_TEXT_BYTES)} (the tutorial's hold 0.2 MB)."
+        )
+    lines = sum(files[f"{lang}.txt"].count(b"\n") + 1 for lang in LANGUAGES)
+    if lines > MAX_NAMES:
+        raise DatasetError(
+            f"The 18 language files in {where} have {lines:,} lines; the limit is {MAX_NAMES:,} names "
+            "(the tutorial has 20,074)."
+        )
     texts = {}
     for lang in LANGUAGES:
         data = files[f"{lang}.txt"]
@@ -272,8 +290,15 @@ def _build_dataset(texts: Mapping[str, str]) -> NamesDataset:
     empty = 0
     languages_of_name: dict[str, set[int]] = defaultdict(set)
     for label, lang in enumerate(LANGUAGES):
-        for line in _non_blank_lines(texts[lang]):
-            cleaned = normalise_name(line)
+        for number, line in enumerate(texts[lang].splitlines(), start=1):
+            if not line.strip():
+                continue
+            cleaned = None if len(line) > MAX_NAME_CHARS else normalise_name(line)
+            if cleaned is None or len(cleaned.kept) > MAX_NAME_CHARS:  # unidecode may lengthen a name
+                raise DatasetError(
+                    f"Line {number:,} of {lang}.txt is {len(line):,} characters long; a name may have at most "
+                    f"{MAX_NAME_CHARS} (one name per line)."
+                )
             if cleaned.lost_characters:
                 names_with_dropped += 1
                 if len(dropped_examples) < _DROPPED_EXAMPLES_KEPT:
@@ -295,10 +320,6 @@ def _build_dataset(texts: Mapping[str, str]) -> NamesDataset:
         empty_after_cleaning=empty,
         duplicates_across_languages=sum(1 for s in languages_of_name.values() if len(s) > 1),
     )
-
-
-def _non_blank_lines(text: str) -> Iterable[str]:
-    return (line for line in text.splitlines() if line.strip())
 
 
 # --- splitting -------------------------------------------------------------------

@@ -166,7 +166,7 @@ def test_minibatches_with_too_many_scores_for_memory_are_refused():
     config = small_config(text, batch_size=64, num_steps=100, embedding_dim=16, hidden_size=8)
     with pytest.raises(ValueError, match="26 million scores.*smaller batch"):
         CharLMLesson(config)  # 64 × 100 × 4,000 logits, whatever the input encoding
-    CharLMLesson(config.with_(batch_size=32, num_steps=50))
+    CharLMLesson(config.with_(batch_size=8, num_steps=50))  # 1.6 million scores fit
 
 
 # --- minibatches and the hidden state -------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import random
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnviz.data import corpus
+from rnnviz.data import corpus, download
 from rnnviz.data.corpus import CorpusError
 from rnnviz.data.download import DatasetError
 
@@ -29,6 +30,7 @@ def isolated_env(monkeypatch, tmp_path):
     for var in ("RNNVIZ_CORPORA_DIR", "RNNVIZ_CORPUS_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(download, "DOWNLOAD_RETRIES", 0)  # a refused download is not tried again
     return tmp_path / "cache"
 
 
@@ -86,13 +88,52 @@ def test_base_url_override_keeps_remote_file_names(monkeypatch):
 
 def test_shakespeare_downloads_once_then_uses_cache(shared_data, isolated_env, monkeypatch):
     body = (shared_data / "corpora" / "tinyshakespeare.txt").read_bytes()
+    calls = []
     with serve({"/input.txt": Route(body)}) as server:
         monkeypatch.setenv("RNNVIZ_CORPUS_BASE_URL", server.url("/"))
-        first = corpus.load_builtin_corpus("tinyshakespeare")
+        first = corpus.load_builtin_corpus("tinyshakespeare", progress=lambda d, t: calls.append((d, t)))
         second = corpus.load_builtin_corpus("tinyshakespeare")
         assert server.total_requests == 1
     assert first == second and len(first) == 1_115_394
     assert sorted(p.name for p in (isolated_env / "corpora").iterdir()) == ["tinyshakespeare.txt"]
+    done = [d for d, _ in calls]
+    assert len(done) > 10 and done == sorted(done) and len(set(done)) == len(done)  # growing byte counts
+    assert done[-1] == len(body) and {t for _, t in calls} == {len(body)}
+
+
+def test_a_damaged_cached_copy_is_downloaded_again(shared_data, isolated_env, monkeypatch):
+    body = (shared_data / "corpora" / "tinyshakespeare.txt").read_bytes()
+    cached = isolated_env / "corpora" / "tinyshakespeare.txt"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(body[:1000])
+    with serve({"/input.txt": Route(body)}) as server:
+        monkeypatch.setenv("RNNVIZ_CORPUS_BASE_URL", server.url("/"))
+        assert corpus.ensure_corpus_file(SHAKESPEARE) == cached
+        assert server.total_requests == 1
+    assert cached.read_bytes() == body
+
+
+def test_an_interrupted_download_leaves_nothing_half_written(shared_data, isolated_env, monkeypatch):
+    body = (shared_data / "corpora" / "tinyshakespeare.txt").read_bytes()
+    with serve({"/input.txt": Route(body[:300_000], declared_length=len(body))}) as server:
+        monkeypatch.setenv("RNNVIZ_CORPUS_BASE_URL", server.url("/"))
+        with pytest.raises(DatasetError, match=r"interrupted after 300\.0 kB of 1\.1 MB; try again"):
+            corpus.load_builtin_corpus("tinyshakespeare")
+    assert list((isolated_env / "corpora").iterdir()) == []
+
+
+def test_offline_with_no_copy_says_what_to_do(isolated_env, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("RNNVIZ_CORPUS_BASE_URL", f"http://127.0.0.1:{port}")
+    with pytest.raises(DatasetError, match="input.txt: cannot reach .*internet connection"):
+        corpus.load_builtin_corpus("tinyshakespeare")
+    with pytest.raises(DatasetError, match="jaychou_lyrics.txt.zip: cannot reach"):
+        corpus.load_builtin_corpus("jaychou_lyrics")
+    assert [p for p in (isolated_env / "corpora").iterdir()] == []
 
 
 def test_download_with_wrong_checksum_caches_nothing(isolated_env, monkeypatch):
@@ -152,15 +193,51 @@ def test_upload_binary_is_rejected():
 
 def test_upload_latin1_is_rejected_with_position():
     latin1 = "Hello, café!".encode("latin-1")
-    with pytest.raises(CorpusError, match=r"not UTF-8 text \(byte 0xe9 at position 10\)"):
+    with pytest.raises(CorpusError, match=r"not UTF-8 text \(byte 0xe9 at position 10\)\. It looks like "
+                                          r"Latin-1 \(Windows-1252\) text: .*save it as UTF-8"):
         corpus.decode_uploaded_text(latin1)
     with pytest.raises(CorpusError, match=r"byte 0xe9 at position 13\)"):  # BOM counted
         corpus.decode_uploaded_text(b"\xef\xbb\xbf" + latin1)
+    with pytest.raises(CorpusError, match=r"not UTF-8 text \(byte 0xd6 at position 0\)\. .*GBK or Big5"):
+        corpus.decode_uploaded_text("周杰伦 分开 不分开".encode("gbk"))
+
+
+def test_upload_binary_without_a_signature_is_called_binary():
+    data = bytes((b % 255) + 1 for b in random.Random(0).randbytes(10_000))  # no NUL, no known header
+    with pytest.raises(CorpusError, match=r"looks like a binary file, not text \(byte 0x.. at position \d+ is not "
+                                          r"UTF-8; [\d,]+ of its first 10,000 bytes are control codes\)"):
+        corpus.decode_uploaded_text(data)
+
+
+def test_the_upload_widgets_and_the_server_use_the_codes_limits():
+    import re
+    import tomllib
+
+    from rnnviz.data import budget
+
+    root = Path(__file__).resolve().parents[2]
+    server = tomllib.loads((root / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["maxUploadSize"] == budget.MAX_UPLOAD_WIDGET_MB  # in MB; every code limit fits under it
+    assert budget.MAX_UPLOAD_WIDGET_MB * 1_000_000 >= max(
+        budget.MAX_UPLOAD_BYTES, budget.MAX_NAMES_ZIP_BYTES, budget.MAX_CHECKPOINT_BYTES)
+    page = (root / "app_pages" / "charlm.py").read_text()
+    uploader = re.search(r"file_uploader\((.*?)\)\n", page, re.S).group(1)
+    assert "max_upload_size=MAX_UPLOAD_BYTES // 1_000_000" in uploader  # the widget takes the code's limit
+    assert corpus.MAX_UPLOAD_BYTES // 1_000_000 == corpus.MAX_UPLOAD_MB
+
+
+def test_upload_character_limit():
+    assert corpus.MAX_UPLOAD_BYTES == corpus.MAX_UPLOAD_MB * 1_000_000
+    with pytest.raises(CorpusError, match=r"This text has 3,500,001 characters; the limit is 3,500,000"):
+        corpus.decode_uploaded_text(b"a" * 3_500_001)
+    assert len(corpus.decode_uploaded_text("长".encode() * 1_600_000)) == 1_600_000  # 4.8 MB, 1.6 million characters
 
 
 def test_upload_size_and_emptiness():
     with pytest.raises(CorpusError, match="6.0 MB; the limit is 5.0 MB"):
         corpus.decode_uploaded_text(b"a" * 6_000_000)
+    with pytest.raises(CorpusError, match="control characters"):
+        corpus.decode_uploaded_text(b"\x01" * 4_000_000)  # binary before too long
     with pytest.raises(CorpusError, match="limit is 100 bytes"):
         corpus.decode_uploaded_text(b"a" * 101, max_bytes=100)
     with pytest.raises(CorpusError, match="empty"):

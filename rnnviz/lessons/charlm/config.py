@@ -4,18 +4,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnviz.core.models import ModelConfig
+from rnnviz.core.cells import GATE_BLOCKS
+from rnnviz.core.models import ModelConfig, parameter_count
 from rnnviz.lessons.base import LessonConfig, ModelPreset
 from rnnviz.data.corpus import (
     CorpusError,
     check_corpus_size,
 )
 from rnnviz.lessons.charlm.corpora import CorpusText, PreparedCorpus
+from rnnviz.data.budget import FLOAT_BYTES, INDEX_BYTES
 from rnnviz.lessons.charlm.limits import (
+    BYTES_PER_GATE_UNIT,
+    BYTES_PER_PARAMETER,
+    BYTES_PER_SCORE,
+    EVAL_MAX_BYTES,
+    LESSON_MAX_BYTES,
     MAX_BATCH_SIZE,
     MAX_CHARS_PER_BATCH,
     MAX_NUM_STEPS,
-    MAX_SCORES_PER_BATCH,
 )
 
 # --- configuration ----------------------------------------------------------------------------------------
@@ -32,6 +38,23 @@ SAMPLING_SCHEMES: dict[str, str] = {
     "random": "Random: re-initialise the state every minibatch",
 }
 DATA_FIELDS = ("sampling", "num_steps", "batch_size")  # change how minibatches are cut, keep the model
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """What a lesson would cost the server, in bytes, worked out before anything is built."""
+
+    corpus: int  # the text's character indices
+    model: int  # weights, gradients and Adam's state (and its temporaries while stepping)
+    minibatch: int  # one training step's activations and their gradients
+    evaluation: int  # one chunk of a validation pass (bounded by EVAL_MAX_BYTES)
+    scores: int  # the part of ``minibatch`` that scores every possible next character
+    states: int  # the part of ``minibatch`` that keeps the gates and states for the backward pass
+    weights: int  # how many weights the model has
+
+    @property
+    def total(self) -> int:
+        return self.corpus + self.model + max(self.minibatch, self.evaluation)
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,28 @@ class CharLMConfig(LessonConfig):
             embedding_dim=self.embedding_dim, seed=self.seed,
         )
 
+    def memory_estimate(self, vocab_size: int, n_chars: int) -> MemoryEstimate:
+        """The lesson's memory, from sizes alone (measured per-element costs, see limits.py)."""
+        preset = MODEL_PRESETS[self.preset]
+        cell, hidden, layers = preset.cell_type, self.hidden_size, self.num_layers
+        gates = GATE_BLOCKS[cell]
+        weights = parameter_count(vocab_size, vocab_size, hidden, self.embedding_dim, layers, cell)
+        model = weights * BYTES_PER_PARAMETER
+        if preset.implementation == "scratch":
+            per_score = BYTES_PER_SCORE["scratch"]
+        elif self.embedding_dim is None and vocab_size >= 2 * gates * hidden:  # the one-hot fast path
+            per_score = BYTES_PER_SCORE["one-hot fast path"]
+            model += (gates * hidden) ** 2 * FLOAT_BYTES  # its fixed identity input matrix
+        else:
+            per_score = BYTES_PER_SCORE["fused"]
+        per_char_scores = vocab_size * per_score
+        per_char_states = layers * gates * hidden * BYTES_PER_GATE_UNIT[cell]
+        chars = self.batch_size * self.num_steps
+        return MemoryEstimate(
+            corpus=n_chars * INDEX_BYTES, model=model, minibatch=chars * (per_char_scores + per_char_states),
+            evaluation=EVAL_MAX_BYTES, scores=chars * per_char_scores, states=chars * per_char_states,
+            weights=weights)
+
     def validate(self, prepared: PreparedCorpus | None = None) -> None:
         """Raise ValueError (or CorpusError) with a message a student can act on."""
         if self.preset not in MODEL_PRESETS:
@@ -79,14 +124,42 @@ class CharLMConfig(LessonConfig):
         self.model_config(vocab_size).validate()
         if prepared is None:
             return
-        scores = self.batch_size * self.num_steps * vocab_size
-        if scores > MAX_SCORES_PER_BATCH:
-            raise ValueError(f"A minibatch of {self.batch_size} × {self.num_steps} characters over a vocabulary of "
-                             f"{vocab_size:,} needs {scores / 1e6:,.0f} million scores (one per character and "
-                             "possible next character), too many for this server: use a smaller batch or fewer "
-                             "steps.")
+        self._check_memory(vocab_size, prepared.n_chars)
         problem = check_corpus_size(len(prepared.train), self.batch_size, self.num_steps)
         if problem:
             raise CorpusError(problem.replace("The text has", "The training part (the first 90%) has"))
 
+    def _check_memory(self, vocab_size: int, n_chars: int) -> None:
+        estimate = self.memory_estimate(vocab_size, n_chars)
+        if estimate.total <= LESSON_MAX_BYTES:
+            return
+        mb = 1e6
+        message = (f"Training this model on this text would need about {estimate.total / mb:,.0f} MB of the server's "
+                   f"memory (the model and its optimizer {estimate.model / mb:,.0f} MB, one minibatch "
+                   f"{estimate.minibatch / mb:,.0f} MB); one lesson may use at most {LESSON_MAX_BYTES / mb:,.0f} MB, "
+                   "so that a class can share the server. ")
+        chars = self.batch_size * self.num_steps
+        room = LESSON_MAX_BYTES - estimate.corpus - estimate.model
+        fits = int(room * chars // estimate.minibatch) if room > 0 else 0
+        if estimate.model >= estimate.minibatch or fits < MIN_CHARS_PER_BATCH:
+            one_hot_rows = vocab_size * GATE_BLOCKS[MODEL_PRESETS[self.preset].cell_type] * self.hidden_size
+            advice = "use a smaller hidden size or fewer layers"
+            if self.embedding_dim is None and one_hot_rows > estimate.weights / 3:
+                advice = (f"with {vocab_size:,} distinct characters and one-hot input, every character has its own "
+                          f"weights in and out: use an embedding, a smaller hidden size, or a text with fewer "
+                          "distinct characters")
+            raise ValueError(message + f"The model has {estimate.weights / 1e6:,.1f} million weights; " + advice + ".")
+        if estimate.scores >= estimate.states:
+            scores = chars * vocab_size
+            raise ValueError(
+                message + f"A minibatch of {self.batch_size} × {self.num_steps} characters over {vocab_size:,} "
+                f"distinct characters needs {scores / 1e6:,.{0 if scores >= 10e6 else 1}f} million scores (one per "
+                f"character and possible next character): use a smaller batch or fewer steps (batch × steps at "
+                f"most {fits:,} here), or a text with fewer distinct characters.")
+        raise ValueError(
+            message + f"Each of the {self.batch_size} × {self.num_steps} characters of a minibatch keeps "
+            f"{self.num_layers} layer(s) of {self.hidden_size} units and their gates for the backward pass: use a "
+            f"smaller batch or fewer steps (batch × steps at most {fits:,} here), or a smaller hidden size.")
 
+
+MIN_CHARS_PER_BATCH = 64  # below this, advising a smaller batch is not useful: the model itself is too big

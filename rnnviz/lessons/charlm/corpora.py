@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.data.corpus import (
+    MAX_CORPUS_CHARS,
     CorpusError,
     Vocab,
     build_vocab,
@@ -113,6 +114,9 @@ class PreparedCorpus:
         text = corpus.text
         if len(text) < MIN_CORPUS_CHARS:
             raise CorpusError(f"The text has only {len(text)} characters; at least {MIN_CORPUS_CHARS} are needed.")
+        if len(text) > MAX_CORPUS_CHARS:  # checked before its indices (8 bytes a character) exist
+            raise CorpusError(f"The text has {len(text):,} characters; the limit is {MAX_CORPUS_CHARS:,}. "
+                              "Use a shorter text.")
         vocab = build_vocab(text)
         if len(vocab) > MAX_VOCAB:
             raise CorpusError(f"This text has {len(vocab):,} distinct characters; the limit is {MAX_VOCAB:,}. "
