@@ -114,21 +114,21 @@ def training_controls(state: LiveSession, key: str) -> None:
         state.lesson = state.lesson.reset()
         state.notice = "Model re-initialised from the seed."
 
-    cols = st.columns([1.4, 1.1, 1.1, 4], vertical_alignment="center")
-    cols[0].button(
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button(
         "Pause" if state.playing else ("Continue" if trainer.step_count else "Train"),
         key=f"{key}_train", type="primary", on_click=toggle, icon=":material/pause:" if state.playing
-        else ":material/play_arrow:", disabled=trainer.stopped, width="stretch",
+        else ":material/play_arrow:", disabled=trainer.stopped, width="content",
         shortcut=SHORTCUTS["train"], help=f"Train or pause (key {SHORTCUTS['train']})",
     )
-    cols[1].button("Step", key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="stretch",
+    row.button("Step", key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="content",
                    icon=":material/skip_next:", shortcut=SHORTCUTS["step"],
                    help=f"One optimizer step (key {SHORTCUTS['step']})")
-    cols[2].button("Reset", key=f"{key}_reset", on_click=do_reset, width="stretch",
+    row.button("Reset", key=f"{key}_reset", on_click=do_reset, width="content",
                    icon=":material/restart_alt:", shortcut=SHORTCUTS["reset"],
                    help=f"Re-initialise the model from the seed (key {SHORTCUTS['reset']})")
     if state.notice:
-        cols[3].info(state.notice, icon=":material/info:")
+        st.info(state.notice, icon=":material/info:")
 
 
 @st.cache_resource

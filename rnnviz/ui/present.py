@@ -12,8 +12,9 @@ PROJECTOR_CSS = """
 <style>
   section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
   [data-testid="stExpandSidebarButton"] { display: none !important; }
-  html { font-size: 21px; }
-  .stMainBlockContainer { max-width: 100%; padding: 1.2rem 2rem 2rem 2rem; }
+  html { font-size: 19px; }
+  .katex-display { overflow-x: auto; overflow-y: hidden; }
+  .stMainBlockContainer { max-width: 100%; padding: 3.5rem 2rem 2rem 2rem; }  /* clear of the header bar */
   .stMarkdown p, .stMarkdown li, .stCaption { font-size: 1.15rem; }
 </style>
 """

@@ -48,9 +48,11 @@ def replay_figure(
     n = len(panels)
     gap = 0.08 if n > 1 else 0.0
     height_each = (1.0 - gap * (n - 1)) / n
-    layout = merge(style_layout(title=title, height=200 + sum(max(140, 22 * len(p.row_labels)) for p in panels),
+    layout = merge(style_layout(title=title, height=230 + sum(max(140, 22 * len(p.row_labels)) for p in panels),
                                 x_title=x_title, y_title="", margin_bottom=150),
-                   {"margin": {"l": 90, "t": 90}, "annotations": []})
+                   {"margin": {"l": 90, "t": 130}, "annotations": [],
+                    # the title at the very top, the step's note under it, the panel titles under that
+                    "title": {"y": 0.99, "yref": "container", "yanchor": "top"}})
     data = []
     for k, panel in enumerate(panels):
         suffix = "" if k == 0 else str(k + 1)
@@ -88,7 +90,7 @@ def replay_figure(
         ],
     }]
     layout["sliders"] = [{
-        "active": len(steps) - 1, "x": 0.18, "len": 0.82, "y": -0.12, "yanchor": "top", "pad": {"t": 40},
+        "active": len(steps) - 1, "x": 0.27, "len": 0.73, "y": -0.12, "yanchor": "top", "pad": {"t": 40},
         "currentvalue": {"prefix": "training step ", "font": {"size": BASE_FONT_SIZE}},
         "steps": [{"label": str(step), "method": "animate",
                    "args": [[str(step)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
@@ -98,8 +100,9 @@ def replay_figure(
 
 
 def _note(text: str) -> dict:
-    return {"text": text, "xref": "paper", "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right",
-            "yanchor": "bottom", "yshift": 28, "showarrow": False, "font": {"size": BASE_FONT_SIZE}}
+    return {"text": f"<b>{text}</b>", "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left",
+            "yanchor": "bottom", "yshift": 34, "showarrow": False, "font": {"size": BASE_FONT_SIZE + 1,
+                                                                            "color": "#1f3b73"}}
 
 
 def _panel_values(panel: ReplayPanel, frame: int) -> dict:

@@ -158,5 +158,6 @@ def grad_norm_chart(
     layout = style_layout(title=title, subtitle=subtitle, height=470, x_title="training step", y_title=y_title,
                           margin_bottom=110)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
-    merge(layout, dict(yaxis=dict(type="log"), legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))
+    merge(layout, dict(yaxis=dict(type="log", dtick="D2"),  # 1, 2, 5 per decade: no crowded minor labels
+                       legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))
     return figure(data, layout)
