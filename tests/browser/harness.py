@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +74,153 @@ def streamlit_server(env: dict[str, str], log_path: Path):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --- A classroom: several sessions training on one server at once ------------------------------
+# Used by tests/browser/test_classroom_load.py and scripts/bench_classroom.py.
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+
+    def rss_mb(self) -> float:
+        """The server's resident memory (VmRSS) in MB, read from /proc."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+@contextlib.contextmanager
+def streamlit_process(env: dict[str, str], log_path: Path, options: list[str] = (), prefix: list[str] = ()):
+    """Like streamlit_server, but yield a Server (URL and process, for its memory).
+
+    ``options`` go to `streamlit run` (e.g. ["--server.disconnectedSessionTTL", "20"]); ``prefix``
+    goes before the command (e.g. ["taskset", "-c", "0"], which execs it: the pid stays the server's).
+    """
+    port = free_port()
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+             *options],
+            cwd=REPO_ROOT, env=os.environ | env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield Server(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass(frozen=True)
+class TrainingPage:
+    """A lesson page with a Train button, and where it shows how far training has come."""
+
+    path: str
+    pattern: str = ""  # a regex whose group 1 is the step count, matched against text elements
+    chart_title: str = ""  # or: a chart whose traces' x values are training steps
+
+
+# The step counter each page shows while training. Inside "Gradients through time" shows none, so its
+# race chart's last x value is read instead.
+TRAINING_PAGES = (
+    TrainingPage("sequence_basics", pattern=r"^epoch ([\d,]+) · loss"),
+    TrainingPage("names", pattern=r"^Steps\s+([\d,]+)"),
+    TrainingPage("charlm", pattern=r"^step ([\d,]+) · epoch"),
+    TrainingPage("inside_gradients", chart_title="Accuracy at the '?'"),
+    TrainingPage("inside_clipping", pattern=r"^step ([\d,]+) · loss"),
+)
+
+_READ_STEPS = r"""([pattern, chartTitle]) => {
+    let best = -1;
+    if (pattern) {
+        const re = new RegExp(pattern);
+        const nodes = document.querySelectorAll(
+            "[data-testid=stMarkdownContainer] p, [data-testid=stCaptionContainer], [data-testid=stMetric]");
+        for (const node of nodes) {
+            const m = node.innerText.trim().match(re);
+            if (m) best = Math.max(best, parseInt(m[1].replace(/,/g, ""), 10));
+        }
+    }
+    if (chartTitle) {
+        for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+            const title = gd.layout && gd.layout.title && (gd.layout.title.text || gd.layout.title);
+            if (typeof title !== "string" || !title.includes(chartTitle)) continue;
+            for (const trace of gd.data || []) {
+                const xs = trace.x || [];
+                if (xs.length) best = Math.max(best, Number(xs[xs.length - 1]));
+            }
+        }
+    }
+    return best;
+}"""
+
+
+def read_steps(page, spec: TrainingPage) -> int:
+    """The largest step count the page shows now; -1 before training has drawn any."""
+    return int(page.evaluate(_READ_STEPS, [spec.pattern, spec.chart_title]))
+
+
+def error_boxes(page) -> list[str]:
+    """The texts of the exception and error boxes on the page."""
+    return page.locator("[data-testid=stException], [data-testid=stAlertContentError]").all_inner_texts()
+
+
+def open_training_pages(browser, url: str, specs, timeout: float = 60) -> list:
+    """One new browser context (a student) per spec, its page opened and Train pressed.
+
+    All pages are requested before any is waited for, so the server builds them at the same time,
+    as when a class opens the app together. Returns the pages, in the order of ``specs``.
+    """
+    pages = []
+    for spec in specs:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{url}/{spec.path}")
+        pages.append(page)
+    for page, spec in zip(pages, specs):
+        _wait_for_button(page, spec, "Train", timeout).click()
+    for page, spec in zip(pages, specs):
+        _wait_for_button(page, spec, "Pause", timeout)
+    return pages
+
+
+def _wait_for_button(page, spec: TrainingPage, name: str, timeout: float):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.get_by_role("button", name=name)
+    try:
+        button.wait_for(timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{spec.path}: no {name} button after {timeout:.0f} s; "
+                             f"error boxes: {error_boxes(page)}") from None
+    return button
+
+
+def wait_for_steps(page, spec: TrainingPage, at_least: int = 1, timeout: float = 60) -> int:
+    """Poll the page's step counter until it shows ``at_least``; return what it shows."""
+    deadline = time.monotonic() + timeout
+    while (steps := read_steps(page, spec)) < at_least:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{spec.path} showed step {steps} after {timeout} s, not {at_least}")
+        page.wait_for_timeout(250)
+    return steps
+
+
+FIRST_CHART_PAGE = "sequence_basics"
+
+
+def open_until_first_chart(browser, url: str, path: str = FIRST_CHART_PAGE, timeout: float = 120):
+    """A new student (a fresh browser context) opens a lesson page: (the page, seconds until its
+    first Plotly chart is drawn). Close the page's context when done with it."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    started = time.perf_counter()
+    page.goto(f"{url}/{path}")
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible", timeout=timeout * 1000)
+    return page, time.perf_counter() - started

@@ -1,0 +1,223 @@
+"""A class on one small server: how do 1, 4, 8 students training at once fare? Measured in a real browser.
+
+    python scripts/bench_classroom.py [--sessions 1 4 8] [--ttl 120] [--after-wait 180]
+
+For each number of sessions, on a fresh server pinned to one core (`taskset -c 0 streamlit run
+app.py`, like a Community Cloud container: the app then allows one training slot) while this script
+and its Chromium run on another core (`--server-cpu`, `--client-cpu`):
+
+- opens the sessions, one browser context (student) each, on the training pages in turn
+  (sequence_basics, names, charlm, inside_gradients, inside_clipping, sequence_basics, ...) and
+  presses Train on each;
+- reads every page's step counter at the edges of `--windows` windows of `--window-seconds`:
+  steps/s per session, and whether every session moved in every window;
+- opens a lesson page in a fresh context `--loads` times meanwhile: seconds to its first chart (median);
+- counts error boxes on every page it looked at, and tracebacks in the server's log;
+- reads the server's resident memory (VmRSS): idle (after one visit), peak while the sessions train,
+  and `--after-wait` seconds after they all closed. Streamlit drops a closed session's state
+  after `server.disconnectedSessionTTL` (default 120 s; `--ttl` sets it).
+
+Needs Debian's chromium and two CPUs. Prints a markdown table; asserts nothing. Numbers from a
+machine shared with other work are noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser.harness import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TRAINING_PAGES,
+    data_env,
+    error_boxes,
+    open_training_pages,
+    open_until_first_chart,
+    read_steps,
+    streamlit_process,
+    wait_for_steps,
+)
+
+
+class MemorySampler:
+    """Samples the server's RSS twice a second in a thread (it never touches Playwright)."""
+
+    def __init__(self, server):
+        self.server, self.phase, self.samples = server, "idle", []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.samples.append((self.phase, self.server.rss_mb()))
+            except OSError:  # the server has gone
+                return
+
+    def peak(self, phase: str) -> float:
+        return max((mb for p, mb in self.samples if p == phase), default=float("nan"))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Result:
+    sessions: int
+    first_chart: list[float] = field(default_factory=list)
+    steps_per_second: list[tuple[str, float]] = field(default_factory=list)
+    windows_all_progressed: list[bool] = field(default_factory=list)
+    stalled: list[str] = field(default_factory=list)
+    errors: set[str] = field(default_factory=set)
+    tracebacks: int = 0
+    rss_idle: float = float("nan")
+    rss_peak: float = float("nan")
+    rss_closed: float = float("nan")
+    rss_after: float = float("nan")
+    after_wait: float = 0.0
+
+
+def steps_now(page, spec, tries: int = 8) -> int:
+    """The page's step counter; re-read briefly if it is being redrawn (absent for a moment)."""
+    for _ in range(tries):
+        steps = read_steps(page, spec)
+        if steps >= 0:
+            return steps
+        page.wait_for_timeout(250)
+    return -1
+
+
+def run(browser, n: int, args) -> Result:
+    result = Result(n)
+    options = ["--server.disconnectedSessionTTL", str(args.ttl)] if args.ttl is not None else []
+    with tempfile.TemporaryDirectory() as tmp, streamlit_process(
+        data_env(Path(tmp)), Path(tmp) / "log", options=options, prefix=["taskset", "-c", str(args.server_cpu)]
+    ) as server:
+        memory = MemorySampler(server)
+        page, cold = open_until_first_chart(browser, server.url, timeout=args.timeout)  # imports, first run
+        page.context.close()
+        print(f"[{n} sessions] cold server: first chart after {cold:.1f} s", flush=True)
+        time.sleep(3)
+        result.rss_idle = server.rss_mb()
+
+        memory.phase = "during"
+        specs = list(itertools.islice(itertools.cycle(TRAINING_PAGES), n))
+        started = time.perf_counter()
+        pages = open_training_pages(browser, server.url, specs, timeout=args.timeout)
+        for page, spec in zip(pages, specs):
+            wait_for_steps(page, spec, at_least=1, timeout=args.timeout)
+        print(f"[{n} sessions] all training after {time.perf_counter() - started:.1f} s", flush=True)
+
+        first = [steps_now(page, spec) for page, spec in zip(pages, specs)]
+        window_start = first_time = time.perf_counter()
+        before = first
+        for _ in range(args.windows):
+            time.sleep(max(0.0, args.window_seconds - (time.perf_counter() - window_start)))
+            after = [steps_now(page, spec) for page, spec in zip(pages, specs)]
+            window_start = time.perf_counter()
+            moved = [a > b for a, b in zip(after, before)]
+            result.windows_all_progressed.append(all(moved))
+            result.stalled += [spec.path for spec, m in zip(specs, moved) if not m]
+            before = after
+        elapsed = time.perf_counter() - first_time
+        result.steps_per_second = [(spec.path, (a - f) / elapsed) for spec, f, a in zip(specs, first, before)]
+        for page in pages:
+            result.errors.update(error_boxes(page))
+
+        for i in range(args.loads):
+            page, seconds = open_until_first_chart(browser, server.url, timeout=args.timeout)
+            result.first_chart.append(seconds)
+            result.errors.update(error_boxes(page))
+            page.context.close()
+            print(f"[{n} sessions] fresh page {i + 1}: first chart after {seconds:.1f} s", flush=True)
+        for page in pages:
+            result.errors.update(error_boxes(page))
+            page.context.close()
+        result.rss_peak = memory.peak("during")
+
+        memory.phase = "after"
+        time.sleep(2)
+        result.rss_closed = server.rss_mb()
+        print(f"[{n} sessions] sessions closed; waiting {args.after_wait:.0f} s", flush=True)
+        time.sleep(args.after_wait)
+        result.rss_after = server.rss_mb()
+        result.after_wait = args.after_wait
+        memory.stop()
+        result.tracebacks = (Path(tmp) / "log").read_text().count("Traceback")
+    return result
+
+
+def table(results: list[Result], args) -> str:
+    rows = [
+        f"| sessions | fresh page → first chart, s (median of {args.loads}, max) | steps/s per session | "
+        f"every session progressed in each {args.window_seconds:g} s window | error boxes (tracebacks in log) | "
+        f"server RSS MB: idle → peak → closed → {args.after_wait:.0f} s later |",
+        "| ---: | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        rates = ", ".join(f"{path} {rate:.1f}" for path, rate in r.steps_per_second)
+        progressed = "yes" if all(r.windows_all_progressed) else (
+            f"no: {sum(not w for w in r.windows_all_progressed)} of {len(r.windows_all_progressed)} windows "
+            f"({', '.join(sorted(set(r.stalled)))})")
+        errors = f"{len(r.errors)} ({r.tracebacks})"
+        rows.append(
+            f"| {r.sessions} | {statistics.median(r.first_chart):.1f} ({max(r.first_chart):.1f}) | {rates} | "
+            f"{progressed} | {errors} | {r.rss_idle:.0f} → {r.rss_peak:.0f} → {r.rss_closed:.0f} → {r.rss_after:.0f} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 4, 8], help="class sizes to measure")
+    parser.add_argument("--windows", type=int, default=3, help="progress windows per class size")
+    parser.add_argument("--window-seconds", type=float, default=10.0)
+    parser.add_argument("--loads", type=int, default=5, help="fresh page loads timed per class size")
+    parser.add_argument("--ttl", type=int, default=None,
+                        help="server.disconnectedSessionTTL in seconds (Streamlit's default: 120)")
+    parser.add_argument("--after-wait", type=float, default=180.0,
+                        help="seconds to wait after the sessions close before reading the memory again")
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--client-cpu", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds any one page may take")
+    args = parser.parse_args()
+
+    cpus = os.sched_getaffinity(0)
+    if args.server_cpu == args.client_cpu or not {args.server_cpu, args.client_cpu} <= cpus:
+        sys.exit(f"need two different CPUs out of {sorted(cpus)} for --server-cpu and --client-cpu")
+    os.sched_setaffinity(0, {args.client_cpu})  # this script, Playwright's driver and Chromium inherit it
+
+    results = []
+    with sync_playwright() as p:
+        for n in args.sessions:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                results.append(run(browser, n, args))
+            finally:
+                browser.close()
+            for error in sorted(results[-1].errors):
+                text = re.sub(r"\s+", " ", error)[:300]
+                print(f"[{n} sessions] error box: {text}")
+    print()
+    print(f"Server pinned to CPU {args.server_cpu}, browsers to CPU {args.client_cpu}; "
+          f"disconnectedSessionTTL {args.ttl if args.ttl is not None else '120 (default)'} s.")
+    print(table(results, args))
+
+
+if __name__ == "__main__":
+    main()
