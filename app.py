@@ -1,4 +1,8 @@
 """rnnviz: entry point. Page config, navigation over app_pages/, nothing heavy."""
+# pandas imported once, before any session runs: plotly reaches for pandas in sys.modules without
+# importing it, and a page that builds a figure while another session is halfway through importing
+# pandas fails ("partially initialized module 'pandas'"). Seen under load on a cold server.
+import pandas  # noqa: F401
 import streamlit as st
 
 from rnnviz import ui
