@@ -15,7 +15,9 @@ def test_shapes_and_gates(page, app_url):
     expect(page.get_by_text("nn.RNN: the whole sequence in one call").first).to_be_visible(timeout=30_000)
     page.get_by_text("LSTM", exact=True).first.click()
     expect(page.get_by_text("(h_n, c_n)")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(re.compile("Inside the LSTM while reading")).first).to_be_visible(timeout=30_000)
+    page.get_by_text("an LSTM", exact=True).first.click()  # the model that learns the typed text
+    expect(page.get_by_text(re.compile("Step by step: the LSTM reading")).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The LSTM's gates, now").first).to_be_visible()
     expect(page.get_by_text(re.compile(r"max \|difference\|"))).to_be_visible()
     gates = page.locator(".js-plotly-plot").filter(has_text="forget gate f")
     expect(gates.locator(".updatemenu-button")).to_have_count(2)

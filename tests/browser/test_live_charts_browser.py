@@ -2,8 +2,8 @@
 
 - While training, the loss chart's data grows between two ticks (a redraw with the same numbers,
   or a chart frozen at its first drawing, fails).
-- ▶ Play on the hidden-state heatmap moves its timestep slider, and the frame drawn shows exactly
-  the timesteps up to the one the slider names.
+- ▶ Play on the hidden-state heatmap moves its timestep slider, and the frame drawn hides exactly
+  the timesteps after the one the slider names.
 """
 import re
 
@@ -94,6 +94,12 @@ def test_names_loss_chart_data_changes_while_training(page, app_url):
 SLIDER_LABEL = ".slider-group > text.slider-label"  # the slider's current value, "up to 3·l"
 
 
+def displayed_mask(chart) -> dict:
+    """The frame's mask: the layout shape that hides the timesteps not yet reached."""
+    return chart.evaluate("el => { const s = (el.layout.shapes || [])[0] || {}; "
+                          "return {x0: s.x0, x1: s.x1, visible: s.visible}; }")
+
+
 def displayed_heatmap_z(chart) -> list[list[float | None]]:
     return chart.evaluate("el => el._fullData[0].z.map(row => Array.from(row, v => (v === null || Number.isNaN(v)) ? null : v))")
 
@@ -129,14 +135,17 @@ def test_play_advances_the_hidden_state_animation(page, app_url):
     page.wait_for_timeout(900)  # more than two frames' time: still the same frame
     assert label.text_content() == held
     k = timesteps.index(held.removeprefix("up to "))
-    z = displayed_heatmap_z(chart)
-    for row in z:
-        assert all(v is not None for v in row[: k + 1]), f"timesteps up to {k} should be drawn: {row}"
-        assert all(v is None for v in row[k + 1:]), f"timesteps after {k} should be blank: {row}"
+    # every value is in the heatmap once; the frame moves a plot-background mask over the timesteps
+    # after k (column t spans t - 0.5 .. t + 0.5), so exactly those are hidden
+    assert all(v is not None for row in displayed_heatmap_z(chart) for v in row)
+    mask = displayed_mask(chart)
+    assert mask["visible"] is not False and mask["x0"] == pytest.approx(k + 0.5)
+    assert mask["x1"] == pytest.approx(len(timesteps) - 0.5)
     screenshot(page, "play_hidden_state_paused_mid_animation")
     if k < len(timesteps) - 1:
         # ▶ again resumes from the held frame and plays to the end
         chart.locator(".updatemenu-button", has_text="Play").click()
         expect(label).to_have_text("up to 4·o", timeout=10_000)
-        assert all(v is not None for row in displayed_heatmap_z(chart) for v in row)
+        page.wait_for_timeout(500)
+        assert displayed_mask(chart)["visible"] is False  # the last frame hides nothing
     assert_no_error_boxes(page)

@@ -39,11 +39,11 @@ def test_sequence_basics_trains_live_and_animates(page, app_url):
     screenshot(page, "sequence_basics_training")
     press_until(page, "Pause", then="Continue")
     page.wait_for_timeout(1500)
-    # loss, gradient norms, hidden state (+ softmax views in other tabs): drawn by plotly
+    # loss, gradient norms, the live softmax and h_t, the hidden-state animation: drawn by plotly
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-    expect(page.locator(".js-plotly-plot .main-svg").nth(2)).to_be_attached(timeout=30_000)
+    hidden_chart = page.locator(".js-plotly-plot", has_text="Hidden state h_t while reading “hello”").last
+    expect(hidden_chart).to_be_attached(timeout=30_000)
     # the hidden-state animation has play/pause controls and a timestep slider
-    hidden_chart = page.locator(".js-plotly-plot").nth(2)
     expect(hidden_chart.locator(".updatemenu-button")).to_have_count(2)
     expect(hidden_chart.locator(".slider-container")).to_have_count(1)
     hidden_chart.locator(".updatemenu-button").first.click()
