@@ -30,4 +30,5 @@ navigation = st.navigation(
 )
 st.sidebar.caption("rnnviz: recurrent networks, trained live in your browser.")
 ui.projector_mode()
-navigation.run()
+with ui.page_run():  # training slices yield to page runs (a student opening a page)
+    navigation.run()

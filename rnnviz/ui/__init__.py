@@ -13,6 +13,7 @@ from rnnviz.ui.live import (  # noqa: F401
     accept_upload,
     live_lesson,
     live_training,
+    page_run,
     server_setup,
     session,
     train_section,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import streamlit as st
 
@@ -162,6 +163,43 @@ def training_demand() -> TrainingDemand:
     return TrainingDemand()
 
 
+class ForegroundRuns:
+    """How many full page runs (a page opening, a widget changed) are under way in the process.
+
+    Training slices wait while any is: a student opening a page, or typing, must not queue behind
+    the whole class's training on a one-core server. A session's own page run never overlaps its
+    own ticks (Streamlit runs one script run per session at a time), so this counts only others.
+    """
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with self._lock:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+
+@st.cache_resource
+def foreground_runs() -> ForegroundRuns:
+    return ForegroundRuns()
+
+
+def page_run():
+    """Wrap a full page run (app.py's navigation.run()) so training yields to it."""
+    return foreground_runs().running()
+
+
 def tick_schedule(who: str) -> tuple[float, float]:
     """(seconds of training per tick, seconds between ticks) for this session, given the others."""
     if training_demand().others(who) == 0:
@@ -194,8 +232,11 @@ def live_training(
         if state.playing:
             training_demand().note(who)
             seconds, _ = tick_schedule(who)
-            ran, _ = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
-                                          wait=TICK_SECONDS)
+            if foreground_runs().active:  # another student's page is being built: let it go first
+                ran = False
+            else:
+                ran, _ = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
+                                              wait=TICK_SECONDS)
             waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
