@@ -10,6 +10,7 @@ import streamlit as st
 
 from rnnviz.core.memory import limit_malloc_arenas, start_memory_janitor
 from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
+from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
 
 # Training per fragment run, and the pause between runs (room for the browser to draw). A session
@@ -22,7 +23,7 @@ DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a sl
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
 STEP_WAIT_SECONDS = 5.0  # Step waits at most this long for a training slot
 T = TypeVar("T")
-REINITIALISED = "Those settings need a new model, so it was re-initialised."
+REINITIALISED = N_("Those settings need a new model, so it was re-initialised.")
 
 @dataclass
 class LiveSession:
@@ -81,26 +82,26 @@ def training_controls(state: LiveSession, key: str) -> None:
     def step() -> None:
         state.playing = False
         # Through the turnstile like a tick: a burst of Step presses must not crowd out the class.
-        ran, _ = training_slots().run(state.lesson.step, wait=STEP_WAIT_SECONDS)
-        state.notice = None if ran else "The server is busy training other sessions; press Step again."
+        ran, _waited = training_slots().run(state.lesson.step, wait=STEP_WAIT_SECONDS)
+        state.notice = None if ran else N_("The server is busy training other sessions; press Step again.")
 
     def do_reset() -> None:
         state.playing = False
         state.lesson = state.lesson.reset()
-        state.notice = "Model re-initialised from the seed."
+        state.notice = N_("Model re-initialised from the seed.")
 
-    cols = st.columns([1.2, 1, 1, 4], vertical_alignment="center")
+    cols = st.columns([1.7, 1.4, 1.4, 2.8], vertical_alignment="center")  # fits 继续 and Continue at 1024 px
     cols[0].button(
-        "Pause" if state.playing else ("Continue" if trainer.step_count else "Train"),
+        _("Pause") if state.playing else (_("Continue") if trainer.step_count else _("Train")),
         key=f"{key}_train", type="primary", on_click=toggle, icon=":material/pause:" if state.playing
         else ":material/play_arrow:", disabled=trainer.stopped, width="stretch",
     )
-    cols[1].button("Step", key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="stretch",
-                   icon=":material/skip_next:", help="One optimizer step")
-    cols[2].button("Reset", key=f"{key}_reset", on_click=do_reset, width="stretch",
-                   icon=":material/restart_alt:", help="Re-initialise the model from the seed")
+    cols[1].button(_("Step"), key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="stretch",
+                   icon=":material/skip_next:", help=_("One optimizer step"))
+    cols[2].button(_("Reset"), key=f"{key}_reset", on_click=do_reset, width="stretch",
+                   icon=":material/restart_alt:", help=_("Re-initialise the model from the seed"))
     if state.notice:
-        cols[3].info(state.notice, icon=":material/info:")
+        cols[3].info(translate(state.notice), icon=":material/info:")
 
 
 @st.cache_resource
@@ -151,7 +152,7 @@ def live_training(
     """
 
     who = f"{id(state)}"  # this session's page: a key no other session shares
-    _, interval = tick_schedule(who)
+    _slice, interval = tick_schedule(who)
 
     @st.fragment(run_every=interval if state.playing else None, key=f"{key}_live")
     def live() -> None:
@@ -165,24 +166,24 @@ def live_training(
         waiting = False
         if state.playing:
             training_demand().note(who)
-            seconds, _ = tick_schedule(who)
-            ran, _ = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
-                                          wait=TICK_SECONDS)
+            seconds, _interval = tick_schedule(who)
+            ran, _waited = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
+                                                wait=TICK_SECONDS)
             waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
                 if not trainer.stopped:
-                    state.notice = (
-                        f"Paused automatically after {trainer.train_seconds:.0f} s of training; "
-                        "press Continue for more."
+                    state.notice = _(
+                        "Paused automatically after {seconds:.0f} s of training; "
+                        "press Continue for more.", seconds=trainer.train_seconds,
                     )
                 st.rerun()  # the whole page: stop the ticks, refresh the views below
         else:
             lesson.monitor(force=True)  # paused: the views describe exactly the step shown
         if trainer.stop_reason:
-            st.error(trainer.stop_reason, icon=":material/error:")
+            st.error(translate(trainer.stop_reason), icon=":material/error:")
         if waiting:
-            st.caption(":material/hourglass_top: Other sessions are training on this server; yours continues in a moment.")
+            st.caption(":material/hourglass_top: " + _("Other sessions are training on this server; yours continues in a moment."))
         render(state.lesson)
 
     live()
@@ -212,7 +213,7 @@ def accept_upload(state: LiveSession, uploaded, slot: str, load: Callable[[bytes
         try:
             value = load(uploaded.getvalue())
         except errors as err:
-            state.results[problem] = f"{uploaded.name} cannot be used: {err}"
+            state.results[problem] = _("{name} cannot be used: {error}", name=uploaded.name, error=err)
         else:
             state.results[problem] = None
             return value
