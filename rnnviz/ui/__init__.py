@@ -4,6 +4,7 @@ A lesson page is widgets and layout: it reads its settings into a config, gets i
 with ``live_lesson`` (the session object, apply-or-reinitialise, the notice), draws the
 controls and the live fragment with ``train_section``, and lays out views.
 """
+from rnnviz.ui.language import choose_language  # noqa: F401
 from rnnviz.ui.live import (  # noqa: F401
     AUTO_PAUSE_SECONDS,
     LONE_TICK_SECONDS,

@@ -11,6 +11,7 @@ import streamlit as st
 
 from rnnviz.core.memory import limit_malloc_arenas, start_memory_janitor
 from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
+from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
 from rnnviz.ui.keep import browser_token, lesson_keeper
 
@@ -26,7 +27,7 @@ AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared
 SHORTCUTS = {"train": "T", "step": "S", "reset": "0"}  # "0": back to step zero
 STEP_WAIT_SECONDS = 5.0  # Step waits at most this long for a training slot
 T = TypeVar("T")
-REINITIALISED = "Those settings need a new model, so it was re-initialised."
+REINITIALISED = N_("Those settings need a new model, so it was re-initialised.")
 
 @dataclass
 class LiveSession:
@@ -107,29 +108,30 @@ def training_controls(state: LiveSession, key: str) -> None:
     def step() -> None:
         state.playing = False
         # Through the turnstile like a tick: a burst of Step presses must not crowd out the class.
-        ran, _ = training_slots().run(state.lesson.step, wait=STEP_WAIT_SECONDS)
-        state.notice = None if ran else "The server is busy training other sessions; press Step again."
+        ran, _waited = training_slots().run(state.lesson.step, wait=STEP_WAIT_SECONDS)
+        state.notice = None if ran else N_("The server is busy training other sessions; press Step again.")
 
     def do_reset() -> None:
         state.playing = False
         state.lesson = state.lesson.reset()
-        state.notice = "Model re-initialised from the seed."
+        state.notice = N_("Model re-initialised from the seed.")
 
+    # A row sized by its buttons: labels and shortcut hints fit in either language at 1024 px.
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
     row.button(
-        "Pause" if state.playing else ("Continue" if trainer.step_count else "Train"),
+        _("Pause") if state.playing else (_("Continue") if trainer.step_count else _("Train")),
         key=f"{key}_train", type="primary", on_click=toggle, icon=":material/pause:" if state.playing
         else ":material/play_arrow:", disabled=trainer.stopped, width="content",
-        shortcut=SHORTCUTS["train"], help=f"Train or pause (key {SHORTCUTS['train']})",
+        shortcut=SHORTCUTS["train"], help=_("Train or pause (key {key})", key=SHORTCUTS["train"]),
     )
-    row.button("Step", key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="content",
-                   icon=":material/skip_next:", shortcut=SHORTCUTS["step"],
-                   help=f"One optimizer step (key {SHORTCUTS['step']})")
-    row.button("Reset", key=f"{key}_reset", on_click=do_reset, width="content",
-                   icon=":material/restart_alt:", shortcut=SHORTCUTS["reset"],
-                   help=f"Re-initialise the model from the seed (key {SHORTCUTS['reset']})")
+    row.button(_("Step"), key=f"{key}_step", on_click=step, disabled=trainer.stopped, width="content",
+               icon=":material/skip_next:", shortcut=SHORTCUTS["step"],
+               help=_("One optimizer step (key {key})", key=SHORTCUTS["step"]))
+    row.button(_("Reset"), key=f"{key}_reset", on_click=do_reset, width="content",
+               icon=":material/restart_alt:", shortcut=SHORTCUTS["reset"],
+               help=_("Re-initialise the model from the seed (key {key})", key=SHORTCUTS["reset"]))
     if state.notice:
-        st.info(state.notice, icon=":material/info:")
+        st.info(translate(state.notice), icon=":material/info:")
 
 
 @st.cache_resource
@@ -217,7 +219,7 @@ def live_training(
     """
 
     who = f"{id(state)}"  # this session's page: a key no other session shares
-    _, interval = tick_schedule(who)
+    _slice, interval = tick_schedule(who)
 
     @st.fragment(run_every=interval if state.playing else None, key=f"{key}_live")
     def live() -> None:
@@ -231,27 +233,27 @@ def live_training(
         waiting = False
         if state.playing:
             training_demand().note(who)
-            seconds, _ = tick_schedule(who)
+            seconds, _interval = tick_schedule(who)
             if foreground_runs().active:  # another student's page is being built: let it go first
                 ran = False
             else:
-                ran, _ = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
-                                              wait=TICK_SECONDS)
+                ran, _waited = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
+                                                    wait=TICK_SECONDS)
             waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
                 if not trainer.stopped:
-                    state.notice = (
-                        f"Paused automatically after {trainer.train_seconds:.0f} s of training; "
-                        "press Continue for more."
+                    state.notice = _(
+                        "Paused automatically after {seconds:.0f} s of training; "
+                        "press Continue for more.", seconds=trainer.train_seconds,
                     )
                 st.rerun()  # the whole page: stop the ticks, refresh the views below
         else:
             lesson.monitor(force=True)  # paused: the views describe exactly the step shown
         if trainer.stop_reason:
-            st.error(trainer.stop_reason, icon=":material/error:")
+            st.error(translate(trainer.stop_reason), icon=":material/error:")
         if waiting:
-            st.caption(":material/hourglass_top: Other sessions are training on this server; yours continues in a moment.")
+            st.caption(":material/hourglass_top: " + _("Other sessions are training on this server; yours continues in a moment."))
         render(state.lesson)
 
     live()
@@ -281,7 +283,7 @@ def accept_upload(state: LiveSession, uploaded, slot: str, load: Callable[[bytes
         try:
             value = load(uploaded.getvalue())
         except errors as err:
-            state.results[problem] = f"{uploaded.name} cannot be used: {err}"
+            state.results[problem] = _("{name} cannot be used: {error}", name=uploaded.name, error=err)
         else:
             state.results[problem] = None
             return value

@@ -7,6 +7,7 @@ from typing import Iterator
 import streamlit as st
 
 from rnnviz.data.download import ProgressCallback, format_bytes
+from rnnviz.i18n import N_, _, translate
 from rnnviz.ui.present import for_projector
 from rnnviz.viz import training
 
@@ -47,7 +48,8 @@ def download_progress(label: str) -> Iterator[ProgressCallback]:
     bar = st.empty()
 
     def progress(done: int, total: int | None) -> None:
-        text = f"{label}: {format_bytes(done)}" + (f" of {format_bytes(total)}" if total else "")
+        text = (_("{label}: {done} of {total}", label=label, done=format_bytes(done), total=format_bytes(total))
+                if total else _("{label}: {done}", label=label, done=format_bytes(done)))
         bar.progress(min(1.0, done / total) if total else 0.0, text=text)
 
     try:
@@ -61,30 +63,30 @@ def figure_html(fig) -> bytes:
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config=CHART_CONFIG).encode("utf-8")
 
 
-def html_download(fig_factory, file_name: str, key: str, label: str = "Download as HTML (plays offline)") -> None:
+def html_download(fig_factory, file_name: str, key: str, label: str = N_("Download as HTML (plays offline)")) -> None:
     """A button that builds the standalone HTML only when pressed (it embeds 4 MB of plotly.js)."""
-    st.download_button(label, data=lambda: figure_html(fig_factory()), file_name=file_name, mime="text/html",
+    st.download_button(translate(label), data=lambda: figure_html(fig_factory()), file_name=file_name, mime="text/html",
                        key=key, icon=":material/download:")
 
 
 def history_download(lesson, file_name: str, key: str) -> None:
     """The training history, one row per recorded step, as CSV."""
-    st.download_button("Training history (CSV)", data=lesson.history_csv, file_name=file_name, mime="text/csv",
+    st.download_button(_("Training history (CSV)"), data=lesson.history_csv, file_name=file_name, mime="text/csv",
                        key=key, icon=":material/table:",
-                       help="Step, loss, metrics and the gradient norm before and after clipping for every "
-                            "recorded step (older steps are thinned in long runs).")
+                       help=_("Step, loss, metrics and the gradient norm before and after clipping for every "
+                              "recorded step (older steps are thinned in long runs)."))
 
 
 def replay_section(lesson, build_figure, key: str, file_name: str, caption: str) -> None:
     """The replay slider over training steps, with its HTML export and the history CSV."""
     replay = lesson.replay
     if replay is None or len(replay.frames) < 2:
-        st.info("Train for a few steps: the replay fills in with snapshots taken as the model learns.",
+        st.info(_("Train for a few steps: the replay fills in with snapshots taken as the model learns."),
                 icon=":material/slow_motion_video:")
         return
     chart(build_figure(replay.frames), key=f"{key}_replay")
-    st.caption(caption + f" {len(replay.frames)} snapshots, denser early where learning is fastest "
-                         f"({replay.nbytes / 1024:,.0f} KB).")
+    st.caption(caption + " " + _("{count} snapshots, denser early where learning is fastest ({size:,.0f} KB).",
+                                 count=len(replay.frames), size=replay.nbytes / 1024))
     left, right = st.columns(2)
     frames = list(replay.frames)
     with left:
