@@ -81,11 +81,12 @@ def restore_kept(key: str) -> None:
     kept = keeper.get(token, key)
     if kept is not None:
         kept.playing = False
-        kept.notice = f"Welcome back: your model is as you left it (step {kept.lesson.trainer.step_count:,})."
+        kept.notice = _("Welcome back: your model is as you left it (step {step:,}).",
+                        step=kept.lesson.trainer.step_count)
         st.session_state[key] = kept
     elif keeper.was_dropped(token, key):
-        st.toast("The server had to let go of your earlier model on this page (it keeps the most recent "
-                 "ones for a while); this is a fresh one.", icon=":material/history:")
+        st.toast(_("The server had to let go of your earlier model on this page (it keeps the most recent "
+                   "ones for a while); this is a fresh one."), icon=":material/history:")
 
 
 def train_section(state: LiveSession, render: Callable[[Any], None], key: str,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnviz.i18n import _
+
 PRESENT_KEY = "present"
 CHART_FONT_SIZE = 20  # figures use 15 px; the back row needs more
 CHART_HEIGHT_SCALE = 1.2
@@ -25,8 +27,8 @@ def projector_mode() -> bool:
     if PRESENT_KEY not in st.session_state:
         st.session_state[PRESENT_KEY] = st.query_params.get(PRESENT_KEY, "") in ("1", "true", "yes")
     with st.container(horizontal=True, horizontal_alignment="right"):
-        on = st.toggle("Projector mode", key=PRESENT_KEY, help="Hide the settings and enlarge text and charts for "
-                       "the back row. The page and its model stay the same.")
+        on = st.toggle(_("Projector mode"), key=PRESENT_KEY, help=_(
+            "Hide the settings and enlarge text and charts for the back row. The page and its model stay the same."))
     if on:
         st.query_params[PRESENT_KEY] = "1"
         st.html(PROJECTOR_CSS)

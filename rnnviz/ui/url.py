@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from rnnviz.i18n import _
+
 # Parameters every page understands (the language, projector mode), never reported as unknown.
 SHARED_PARAMS = ("lang", "present")
 
@@ -98,7 +100,7 @@ def seed_from_url(page: str, fields: Sequence[UrlField]) -> list[str]:
         try:
             st.session_state[f.key] = f.parse(raw)
         except (ValueError, TypeError) as err:
-            ignored.append(f"{f.param}={raw} ({err})")
+            ignored.append(f"{f.param}={raw} ({err})")  # the setting's own name: code, not prose
     ignored += [f"{p}={st.query_params.get(p)} (unknown setting)" for p in st.query_params if p not in known]
     return ignored
 
@@ -126,7 +128,7 @@ def url_setup(page: str, fields: Sequence[UrlField]):
     """Seed the widgets from the URL (first run), and return a function to call after the widgets."""
     ignored = seed_from_url(page, fields)
     if ignored:
-        st.toast("Ignored in the link: " + "; ".join(ignored), icon=":material/link_off:")
+        st.toast(_("Ignored in the link: {settings}", settings="; ".join(ignored)), icon=":material/link_off:")
 
     def after_widgets() -> None:
         url_follows(fields)
@@ -135,6 +137,6 @@ def url_setup(page: str, fields: Sequence[UrlField]):
 
 def copy_link_control() -> None:
     """A popover with this set-up's link and a copy button."""
-    with st.popover("Copy link to this set-up", icon=":material/link:"):
-        st.caption("Anyone who opens this link gets these settings and a fresh model of their own.")
+    with st.popover(_("Copy link to this set-up"), icon=":material/link:"):
+        st.caption(_("Anyone who opens this link gets these settings and a fresh model of their own."))
         st.code(link_to_setup(), language=None, wrap_lines=True)
