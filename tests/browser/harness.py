@@ -57,23 +57,8 @@ def data_env(cache_dir: Path) -> dict[str, str]:
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str], log_path: Path):
     """Yield the URL of a running `streamlit run app.py`; stop it afterwards."""
-    port = free_port()
-    with open(log_path, "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-            cwd=REPO_ROOT, env=os.environ | env, stdout=log_file, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with streamlit_process(env, log_path) as server:
+        yield server.url
 
 
 # --- A classroom: several sessions training on one server at once ------------------------------

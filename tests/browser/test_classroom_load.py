@@ -17,7 +17,6 @@ from tests.browser.harness import (
     error_boxes,
     open_training_pages,
     open_until_first_chart,
-    read_steps,
     streamlit_server,
     wait_for_steps,
 )
