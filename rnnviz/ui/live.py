@@ -1,6 +1,7 @@
 """The live part of a lesson page: its session object, the training controls and the ticking fragment."""
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from contextlib import contextmanager
@@ -175,22 +176,25 @@ class ForegroundRuns:
     """
 
     def __init__(self) -> None:
-        self._active = 0
+        self._active: dict[str, int] = {}
         self._lock = threading.Lock()
 
     @contextmanager
-    def running(self) -> Iterator[None]:
+    def running(self, who: str) -> Iterator[None]:
         with self._lock:
-            self._active += 1
+            self._active[who] = self._active.get(who, 0) + 1
         try:
             yield
         finally:
             with self._lock:
-                self._active -= 1
+                self._active[who] -= 1
+                if not self._active[who]:
+                    del self._active[who]
 
-    @property
-    def active(self) -> int:
-        return self._active
+    def others(self, who: str) -> int:
+        """Page runs under way in sessions other than ``who`` (a page run also draws its own fragment)."""
+        with self._lock:
+            return sum(n for session, n in self._active.items() if session != who)
 
 
 @st.cache_resource
@@ -198,9 +202,16 @@ def foreground_runs() -> ForegroundRuns:
     return ForegroundRuns()
 
 
+def session_id() -> str:
+    """A key for this browser session, made once."""
+    if "_session_id" not in st.session_state:
+        st.session_state["_session_id"] = secrets.token_hex(8)
+    return st.session_state["_session_id"]
+
+
 def page_run():
-    """Wrap a full page run (app.py's navigation.run()) so training yields to it."""
-    return foreground_runs().running()
+    """Wrap a full page run (app.py's navigation.run()) so other sessions' training yields to it."""
+    return foreground_runs().running(session_id())
 
 
 def tick_schedule(who: str) -> tuple[float, float]:
@@ -235,7 +246,7 @@ def live_training(
         if state.playing:
             training_demand().note(who)
             seconds, _interval = tick_schedule(who)
-            if foreground_runs().active:  # another student's page is being built: let it go first
+            if foreground_runs().others(session_id()):  # another student's page is being built: it goes first
                 ran = False
             else:
                 ran, _waited = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
