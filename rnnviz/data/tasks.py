@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from rnnviz.core.trace import IGNORE_INDEX
+from rnnviz.i18n import N_, _
 
 ALPHABET = string.ascii_lowercase
 MAX_CUSTOM_LENGTH = 40
@@ -75,12 +76,12 @@ def alphabet_task() -> ToyTask:
     targets = tuple(ALPHABET[i + 1 : 26] for i in range(25))
     return ToyTask(
         key="alphabet",
-        title="Alphabet: next letter",
+        title=N_("Alphabet: next letter"),
         vocab=tuple(ALPHABET),
         inputs=inputs,
         targets=targets,
-        description="Read a…y and predict the next letter at every step (a→b, m→n). "
-        "Trained on the alphabet started from every letter.",
+        description=N_("Read a…y and predict the next letter at every step (a→b, m→n). "
+                       "Trained on the alphabet started from every letter."),
     )
 
 
@@ -93,12 +94,12 @@ def builtin_tasks() -> dict[str, ToyTask]:
         "alphabet": alphabet_task(),
         "ohlol": pair_task(
             "ohlol", "hello → ohlol", "hello", "ohlol",
-            "The classic exercise: one-hot h, e, l, o in, a different letter out at each step.",
+            N_("The classic exercise: one-hot h, e, l, o in, a different letter out at each step."),
         ),
         "elloh": pair_task(
             "elloh", "hello → elloh", "hello", "elloh",
-            "Predict the next letter of 'hello' (and wrap around): the two l's need different outputs, "
-            "so the model must remember what came before.",
+            N_("Predict the next letter of 'hello' (and wrap around): the two l's need different outputs, "
+               "so the model must remember what came before."),
         ),
     }
 
@@ -106,20 +107,21 @@ def builtin_tasks() -> dict[str, ToyTask]:
 def validate_custom_pair(source: str, target: str) -> str | None:
     """Return a message explaining what is wrong with a typed pair, or None if it is usable."""
     if not source or not target:
-        return "Type both an input and a target string."
+        return _("Type both an input and a target string.")
     if len(source) > MAX_CUSTOM_LENGTH or len(target) > MAX_CUSTOM_LENGTH:
-        return f"Keep each string to at most {MAX_CUSTOM_LENGTH} characters (a toy task should train in seconds)."
+        return _("Keep each string to at most {limit} characters (a toy task should train in seconds).",
+                 limit=MAX_CUSTOM_LENGTH)
     if len(source) != len(target):
-        return (
-            f"The input has {len(source)} characters and the target {len(target)}: the model emits one "
-            "output per input character, so they must be the same length."
-        )
+        return _("The input has {source} characters and the target {target}: the model emits one "
+                 "output per input character, so they must be the same length.",
+                 source=len(source), target=len(target))
     for text in (source, target):
         for ch in text:
             if unicodedata.category(ch).startswith("C"):
-                return f"Character {ch!r} (U+{ord(ch):04X}) is a control or invisible character; use visible text."
+                return _("Character {char!r} (U+{code:04X}) is a control or invisible character; use visible text.",
+                         char=ch, code=ord(ch))
     if len(_vocab_in_order(source, target)) > MAX_CUSTOM_VOCAB:
-        return f"Use at most {MAX_CUSTOM_VOCAB} distinct characters."
+        return _("Use at most {limit} distinct characters.", limit=MAX_CUSTOM_VOCAB)
     return None
 
 
@@ -127,7 +129,7 @@ def custom_task(source: str, target: str) -> ToyTask:
     problem = validate_custom_pair(source, target)
     if problem:
         raise ValueError(problem)
-    return pair_task("custom", f"{source} → {target}", source, target, "Your own pair of strings.")
+    return pair_task("custom", f"{source} → {target}", source, target, N_("Your own pair of strings."))
 
 
 # -- the generalisation lesson ------------------------------------------------
@@ -135,13 +137,13 @@ def custom_task(source: str, target: str) -> ToyTask:
 def alphabet_windows(window: int) -> list[tuple[str, str]]:
     """All (input, target) windows of ``window`` letters: ('abc', 'bcd'), ('bcd', 'cde'), ..."""
     if not 1 <= window <= 25:
-        raise ValueError("The window must be between 1 and 25 letters.")
+        raise ValueError(_("The window must be between 1 and 25 letters."))
     return [(ALPHABET[i : i + window], ALPHABET[i + 1 : i + window + 1]) for i in range(26 - window)]
 
 
 SPLIT_MODES = {
-    "random": "random windows (their letter pairs also appear in training windows)",
-    "tail": "the end of the alphabet (letter pairs the model never saw)",
+    "random": N_("random windows (their letter pairs also appear in training windows)"),
+    "tail": N_("the end of the alphabet (letter pairs the model never saw)"),
 }
 
 
@@ -154,9 +156,9 @@ def split_windows(
     the model is asked about transitions (like y→z) it was never trained on.
     """
     if len(windows) < 2:
-        raise ValueError("Need at least two windows to hold some out.")
+        raise ValueError(_("Need at least two windows to hold some out."))
     if mode not in SPLIT_MODES:
-        raise ValueError(f"Split mode must be one of {', '.join(SPLIT_MODES)}.")
+        raise ValueError(_("Split mode must be one of {modes}.", modes=", ".join(SPLIT_MODES)))
     n_held = min(len(windows) - 1, max(1, round(held_out_fraction * len(windows))))
     if mode == "tail":
         order = np.arange(len(windows))[::-1]

@@ -15,6 +15,7 @@ from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.reading import reading
 from rnnviz.core.trace import Trace, trace
 from rnnviz.core.train import Trainer
+from rnnviz.i18n import N_, _
 from rnnviz.lessons.base import Lesson, LessonConfig, ModelPreset
 from rnnviz.data.tasks import (
     ToyTask,
@@ -27,9 +28,9 @@ from rnnviz.data.tasks import (
 
 
 MODEL_PRESETS: dict[str, ModelPreset] = {
-    "scratch": ModelPreset("From-scratch RNN (W_xh, W_hh, b_h, W_hq)", "rnn", "scratch"),
-    "rnn_cell": ModelPreset("nn.RNNCell in a Python loop", "rnn", "cell"),
-    "rnn": ModelPreset("nn.RNN (one-hot input)", "rnn", "fused"),
+    "scratch": ModelPreset(N_("From-scratch RNN (W_xh, W_hh, b_h, W_hq)"), "rnn", "scratch"),
+    "rnn_cell": ModelPreset(N_("nn.RNNCell in a Python loop"), "rnn", "cell"),
+    "rnn": ModelPreset(N_("nn.RNN (one-hot input)"), "rnn", "fused"),
     "embed_rnn": ModelPreset("nn.Embedding + nn.RNN", "rnn", "fused", embedding=True),
     "lstm": ModelPreset("nn.LSTM", "lstm", "fused"),
     "gru": ModelPreset("nn.GRU", "gru", "fused"),
@@ -51,7 +52,7 @@ class SequenceLessonConfig(LessonConfig):
 
     def validate(self) -> None:
         if self.preset not in MODEL_PRESETS:
-            raise ValueError(f"Unknown model {self.preset!r}.")
+            raise ValueError(_("Unknown model {preset!r}.", preset=self.preset))
         super().validate()
 
 
@@ -60,7 +61,7 @@ def make_task(config: SequenceLessonConfig) -> ToyTask:
         return custom_task(config.custom_input, config.custom_target)
     tasks = builtin_tasks()
     if config.task_key not in tasks:
-        raise ValueError(f"Unknown task {config.task_key!r}.")
+        raise ValueError(_("Unknown task {task!r}.", task=config.task_key))
     return tasks[config.task_key]
 
 
@@ -95,7 +96,7 @@ class SequenceLesson(Lesson):
     def predicted_text(self) -> str:
         """The model's argmax output for the task's display input."""
         with reading(self.model) as model:
-            logits, _ = model(torch.tensor([self.task.encode(self.task.display_input)]))
+            logits, _state = model(torch.tensor([self.task.encode(self.task.display_input)]))
         return self.task.decode(logits[0].argmax(-1))
 
     @property
@@ -133,7 +134,7 @@ class SequenceLesson(Lesson):
     def successor_predictions(self) -> dict[str, str]:
         """Each vocabulary character fed alone (from a zero state) → the model's next character."""
         with reading(self.model) as model:
-            logits, _ = model(torch.arange(len(self.task.vocab))[:, None])
+            logits, _state = model(torch.arange(len(self.task.vocab))[:, None])
         return {c: self.task.vocab[int(i)] for c, i in zip(self.task.vocab, logits[:, 0].argmax(-1))}
 
 
@@ -171,7 +172,7 @@ def generalisation_experiment(
     inputs, targets = train_task.tensors()
     trainer = Trainer(model, config.train_config(), next_batch=lambda: (inputs, targets))
     done = trainer.run_steps(steps)
-    train_acc, _ = window_accuracy(model, train_task)
+    train_acc, _predictions = window_accuracy(model, train_task)
     held_acc, held_predictions = window_accuracy(model, held_task)
     if trainer.stopped:
         train_acc = held_acc = float(np.nan)
