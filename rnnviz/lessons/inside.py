@@ -8,6 +8,7 @@ equations say. The fast path computes the same numbers (tests hold them equal).
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,10 +24,19 @@ from rnnviz.core.train import StepRecord, TrainConfig, Trainer, run_for, run_ste
 from rnnviz.core.reading import reading
 from rnnviz.core.unroll import Record, unroll
 from rnnviz.data.tasks import validate_custom_pair
+from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import Lesson, LessonConfig
 from rnnviz.lessons.sequence import SequenceLesson, SequenceLessonConfig
 
-CELL_LABELS = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+# Run names are keys (entries, snapshots, chart keys): English always; run_label() shows them.
+CELL_LABELS = {"rnn": N_("vanilla RNN"), "lstm": "LSTM", "gru": "GRU"}
+NOT_CLIPPED = N_("not clipped")
+CLIPPED_AT = N_("clipped at {threshold}")
+CELL_STATE = N_("cell state c_t")
+# The gate names of rnnviz.core.cells.GATE_NAMES (keys there, and the figure builders pick each
+# panel's colour scale from the English name), marked here to be shown translated.
+GATE_LABELS = (N_("input gate i"), N_("forget gate f"), N_("candidate g"), N_("output gate o"),
+               N_("reset gate r"), N_("update gate z"), N_("candidate n"))
 MAX_DELAY = 100
 REPLAY_SEED = 1  # the example sequence the page shows; its hidden states are replayed
 GRADIENT_ROWS_KEPT = 400  # training steps whose per-timestep gradient norms we keep
@@ -49,7 +59,7 @@ class RememberFirstTask:
 
     def validate(self) -> None:
         if not 0 <= self.delay <= MAX_DELAY:
-            raise ValueError(f"The delay must be between 0 and {MAX_DELAY} steps.")
+            raise ValueError(_("The delay must be between 0 and {max_delay} steps.", max_delay=MAX_DELAY))
 
     @property
     def vocab(self) -> tuple[str, ...]:
@@ -121,7 +131,20 @@ class GradientRecorder:
         """(training steps, norms of shape (steps kept, timesteps))."""
         if not self.rows:
             return [], np.zeros((0, 0))
-        return [s for s, _ in self.rows], np.stack([r for _, r in self.rows])
+        return [s for s, _norms in self.rows], np.stack([r for _step, r in self.rows])
+
+
+def run_label(name: str) -> str:
+    """A race entry's name (an English key) as shown: "vanilla RNN" -> 普通 RNN, "clipped at 1" -> ..."""
+    clipped = re.fullmatch(r"clipped at (.+)", name)
+    if clipped:
+        return translate(CLIPPED_AT, threshold=clipped.group(1))
+    return translate(name)
+
+
+def panel_label(name: str) -> str:
+    """A gate, cell-state or h_t panel's name (an English key) as shown."""
+    return translate(name)
 
 
 # -- racing several models on identical data ---------------------------------------------
@@ -177,7 +200,8 @@ class Race:
     def stop_reason(self) -> str | None:
         if not self.stopped:
             return None
-        return " ".join(f"{e.name}: {e.trainer.stop_reason}" for e in self.entries)
+        return " ".join(_("{run}: {reason}", run=run_label(e.name), reason=translate(e.trainer.stop_reason))
+                        for e in self.entries)
 
     @property
     def clipped_count(self) -> int:
@@ -289,7 +313,8 @@ def make_clip_race(config: ClipRaceConfig) -> Race:
             build_model(task, "rnn", config.hidden_size, config.seed, config.spectral_radius),
             TrainConfig(config.optimizer, config.learning_rate, clip, history_limit=1000),
         )
-        for name, clip in ((f"clipped at {config.clip_threshold:g}", config.clip_threshold), ("not clipped", None))
+        for name, clip in ((CLIPPED_AT.format(threshold=f"{config.clip_threshold:g}"), config.clip_threshold),
+                           (NOT_CLIPPED, None))
     }
     return Race(task, runners, config.seed, config.batch_size)
 
@@ -299,7 +324,7 @@ def make_clip_race(config: ClipRaceConfig) -> Race:
 def recurrent_matrix(model: RecurrentModel, layer: int = 0) -> Tensor:
     """W_hh of a vanilla RNN layer (row-vector convention: h_t = tanh(... + h_{t-1} W_hh))."""
     if model.config.cell_type != "rnn":
-        raise ValueError("The spectral radius lesson uses the vanilla RNN, whose W_hh is one matrix.")
+        raise ValueError(_("The spectral radius lesson uses the vanilla RNN, whose W_hh is one matrix."))
     return model.layer_params(layer)["W_hh"]
 
 
@@ -311,10 +336,10 @@ def spectral_radius(matrix: Tensor | np.ndarray) -> float:
 def scale_spectral_radius(model: RecurrentModel, target: float, layer: int = 0) -> None:
     """Rescale W_hh in place so that its largest |eigenvalue| is exactly ``target``."""
     if not 0 < target <= 10:
-        raise ValueError("The spectral radius must be above 0 and at most 10.")
+        raise ValueError(_("The spectral radius must be above 0 and at most 10."))
     current = spectral_radius(recurrent_matrix(model, layer))
     if current == 0:
-        raise ValueError("W_hh is all zeros; it has no spectral radius to scale.")
+        raise ValueError(_("W_hh is all zeros; it has no spectral radius to scale."))
     impl = model.config.implementation
     if impl == "fused":
         weight = getattr(model.rnn, f"weight_hh_l{layer}")
@@ -359,7 +384,7 @@ def pca_2d(hidden_states: np.ndarray) -> Projection:
     centred = hidden_states - hidden_states.mean(axis=0, keepdims=True)
     if hidden_states.shape[0] < 2 or not np.any(centred):
         return Projection(np.zeros((hidden_states.shape[0], 2)), (0.0, 0.0))
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    _u, singular, vt = np.linalg.svd(centred, full_matrices=False)
     components = vt[:2]
     points = centred @ components.T
     if points.shape[1] < 2:
@@ -442,9 +467,10 @@ class GatesConfig(LessonConfig):
 
     def validate(self) -> None:
         if self.cell_type not in GATE_CELLS:
-            raise ValueError(f"The cell must be one of {', '.join(GATE_CELLS)}, not {self.cell_type!r}.")
+            raise ValueError(_("The cell must be one of {cells}, not {cell!r}.", cells=", ".join(GATE_CELLS),
+                               cell=self.cell_type))
         if len(self.text) < 2:
-            raise ValueError("Type at least two characters: the model learns to predict each next one.")
+            raise ValueError(_("Type at least two characters: the model learns to predict each next one."))
         problem = validate_custom_pair(self.text[:-1], self.text[1:])
         if problem:
             raise ValueError(problem)
@@ -471,7 +497,7 @@ class GatesLesson(SequenceLesson):
         tr = self.trace_display()
         panels = {name: values[-1] for name, values in tr.gates.items()}
         if tr.cell_states is not None:
-            panels["cell state c_t"] = tr.cell_states[-1]
+            panels[CELL_STATE] = tr.cell_states[-1]
         panels["h_t"] = tr.hidden_states[-1]
         return panels
 
