@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from unidecode import unidecode
 
+from rnnviz.i18n import _
+
 from .budget import MAX_NAME_CHARS, MAX_NAMES, MAX_NAMES_TEXT_BYTES, MAX_NAMES_ZIP_BYTES
 from .download import (
     DatasetError,
@@ -152,13 +154,12 @@ def validate_names_dir(path: Path) -> Path:
     """
     path = Path(path)
     if not path.is_dir():
-        raise DatasetError(f"The names folder {path} does not exist.")
+        raise DatasetError(_("The names folder {path} does not exist.", path=path))
     found = [p for p in path.iterdir() if p.is_file() and p.suffix == ".txt" and not p.name.startswith(".")]
     total = sum(p.stat().st_size for p in found)
     if total > MAX_NAMES_TEXT_BYTES:
-        raise DatasetError(
-            f"The names files in {path} hold {format_bytes(total)}; the limit is {format_bytes(MAX_NAMES_TEXT_BYTES)}."
-        )
+        raise DatasetError(_("The names files in {path} hold {size}; the limit is {limit}.", path=path,
+                               size=format_bytes(total), limit=format_bytes(MAX_NAMES_TEXT_BYTES)))
     _decode_language_files({p.name: p.read_bytes() for p in found}, where=str(path))
     return path
 
@@ -231,9 +232,8 @@ def load_names(path: Path | None = None) -> NamesDataset:
 def load_names_from_zip(uploaded: bytes, *, max_bytes: int = MAX_UPLOAD_ZIP_BYTES) -> NamesDataset:
     """Load the dataset from an uploaded zip holding the 18 ``Language.txt`` anywhere in it."""
     if len(uploaded) > max_bytes:
-        raise DatasetError(
-            f"The zip is {format_bytes(len(uploaded))}; the limit is {format_bytes(max_bytes)}."
-        )
+        raise DatasetError(_("The zip is {size}; the limit is {limit}.", size=format_bytes(len(uploaded)),
+                               limit=format_bytes(max_bytes)))
     members = read_zip_members(
         uploaded, member_filter=is_language_file, max_total_bytes=MAX_NAMES_TEXT_BYTES
     )
@@ -241,9 +241,9 @@ def load_names_from_zip(uploaded: bytes, *, max_bytes: int = MAX_UPLOAD_ZIP_BYTE
     for member, data in members.items():
         file_name = PurePosixPath(member).name
         if file_name in files:
-            raise DatasetError(f"The zip holds {file_name} twice; keep only one copy.")
+            raise DatasetError(_("The zip holds {file} twice; keep only one copy.", file=file_name))
         files[file_name] = data
-    return _build_dataset(_decode_language_files(files, where="the zip"))
+    return _build_dataset(_decode_language_files(files, where=_("the zip")))
 
 
 def _decode_language_files(files: Mapping[str, bytes], *, where: str) -> dict[str, str]:
@@ -252,31 +252,26 @@ def _decode_language_files(files: Mapping[str, bytes], *, where: str) -> dict[st
     missing = sorted(expected - files.keys())
     unexpected = sorted(files.keys() - expected)
     if missing:
-        raise DatasetError(
-            f"{where} is missing {len(missing)} of the 18 language files: {', '.join(missing)}."
-        )
+        raise DatasetError(_("{where} is missing {count} of the 18 language files: {files}.", where=where,
+                               count=len(missing), files=", ".join(missing)))
     if unexpected:
-        raise DatasetError(
-            f"{where} has files that are not one of the 18 languages: {', '.join(unexpected)}."
-        )
+        raise DatasetError(_("{where} has files that are not one of the 18 languages: {files}.", where=where,
+                               files=", ".join(unexpected)))
     total = sum(len(files[f"{lang}.txt"]) for lang in LANGUAGES)
     if total > MAX_NAMES_TEXT_BYTES:
-        raise DatasetError(
-            f"The 18 language files in {where} hold {format_bytes(total)}; the limit is "
-            f"{format_bytes(MAX_NAMES_TEXT_BYTES)} (the tutorial's hold 0.2 MB)."
-        )
+        raise DatasetError(_("The 18 language files in {where} hold {size}; the limit is {limit} (the tutorial's "
+                               "hold 0.2 MB).", where=where, size=format_bytes(total),
+                               limit=format_bytes(MAX_NAMES_TEXT_BYTES)))
     lines = sum(files[f"{lang}.txt"].count(b"\n") + 1 for lang in LANGUAGES)
     if lines > MAX_NAMES:
-        raise DatasetError(
-            f"The 18 language files in {where} have {lines:,} lines; the limit is {MAX_NAMES:,} names "
-            "(the tutorial has 20,074)."
-        )
+        raise DatasetError(_("The 18 language files in {where} have {lines:,} lines; the limit is {limit:,} names "
+                               "(the tutorial has 20,074).", where=where, lines=lines, limit=MAX_NAMES))
     texts = {}
     for lang in LANGUAGES:
         data = files[f"{lang}.txt"]
-        text = decode_utf8_text(data, label=f"{lang}.txt in {where}")
+        text = decode_utf8_text(data, label=_("{file} in {where}", file=f"{lang}.txt", where=where))
         if not text.strip():
-            raise DatasetError(f"{lang}.txt in {where} is empty.")
+            raise DatasetError(_("{file} in {where} is empty.", file=f"{lang}.txt", where=where))
         texts[lang] = text
     return texts
 
@@ -295,10 +290,9 @@ def _build_dataset(texts: Mapping[str, str]) -> NamesDataset:
                 continue
             cleaned = None if len(line) > MAX_NAME_CHARS else normalise_name(line)
             if cleaned is None or len(cleaned.kept) > MAX_NAME_CHARS:  # unidecode may lengthen a name
-                raise DatasetError(
-                    f"Line {number:,} of {lang}.txt is {len(line):,} characters long; a name may have at most "
-                    f"{MAX_NAME_CHARS} (one name per line)."
-                )
+                raise DatasetError(_("Line {number:,} of {file} is {length:,} characters long; a name may have at "
+                                     "most {limit} (one name per line).", number=number, file=f"{lang}.txt",
+                                     length=len(line), limit=MAX_NAME_CHARS))
             if cleaned.lost_characters:
                 names_with_dropped += 1
                 if len(dropped_examples) < _DROPPED_EXAMPLES_KEPT:

@@ -20,6 +20,7 @@ from rnnviz.lessons.names.config import (  # noqa: F401
     DEFAULT_CHECKPOINT,
     EVAL_EVERY_SECONDS,
     EXAMPLES,
+    LANGUAGE_LABELS,
     MAX_BATCH_SIZE,
     MAX_DROPOUT,
     MAX_EVALUATIONS,
@@ -31,6 +32,9 @@ from rnnviz.lessons.names.config import (  # noqa: F401
     Example,
     NamesConfig,
     build_model,
+    cell_label,
+    language_label,
+    language_labels,
 )
 from rnnviz.lessons.names.data import (  # noqa: F401
     SPLIT_BY,

@@ -20,6 +20,7 @@ from rnnviz.data.names import (
     NAME_VOCAB_SIZE,
     index_to_char,
 )
+from rnnviz.i18n import _
 from rnnviz.lessons.names.config import DEFAULT_CHECKPOINT, TASK
 from rnnviz.lessons.names.evaluate import Evaluation, evaluate
 
@@ -35,26 +36,28 @@ def load_names_checkpoint(source: Path | bytes) -> Checkpoint:
     meta = checkpoint.metadata
     if meta.get("task") != TASK:
         task = meta.get("task")
-        raise CheckpointError(
-            f"This checkpoint is for {'an unnamed task' if task is None else repr(task)}, not names → nationality.")
+        if task is None:
+            raise CheckpointError(_("This checkpoint is for an unnamed task, not names → nationality."))
+        raise CheckpointError(_("This checkpoint is for {task}, not names → nationality.", task=repr(task)))
     if list(meta.get("labels") or []) != list(LANGUAGES):
-        raise CheckpointError("This checkpoint's languages are not the 18 languages of this lesson.")
+        raise CheckpointError(_("This checkpoint's languages are not the 18 languages of this lesson."))
     if list(meta.get("vocabulary") or []) != index_to_char():
-        raise CheckpointError("This checkpoint reads a different set of characters than this lesson.")
+        raise CheckpointError(_("This checkpoint reads a different set of characters than this lesson."))
     cfg = checkpoint.model.config
     if cfg.input_size != NAME_VOCAB_SIZE or cfg.output_size != len(LANGUAGES):
-        raise CheckpointError("This checkpoint's model does not have the input and output sizes of this lesson.")
+        raise CheckpointError(_("This checkpoint's model does not have the input and output sizes of this lesson."))
     return checkpoint
 
 
 def find_pretrained(path: Path = DEFAULT_CHECKPOINT) -> tuple[Checkpoint | None, str | None]:
     """The shipped pretrained model, or (None, why not)."""
     if not Path(path).exists():
-        return None, f"No pretrained model at {Path(path).name}; train one on this page (or run `python -m rnnviz.pretrain names`)."
+        return None, _("No pretrained model at {file}; train one on this page (or run "
+                       "`python -m rnnviz.pretrain names`).", file=Path(path).name)
     try:
         return load_names_checkpoint(path), None
     except CheckpointError as err:
-        return None, f"The pretrained model could not be loaded: {err}"
+        return None, _("The pretrained model could not be loaded: {error}", error=err)
 
 
 def checkpoint_metadata(lesson: "NamesLesson", evaluation: Evaluation, **extra: Any) -> dict[str, Any]:
@@ -85,9 +88,9 @@ def checkpoint_metadata(lesson: "NamesLesson", evaluation: Evaluation, **extra: 
 def checkpoint_bytes(lesson: "NamesLesson", **extra: Any) -> bytes:
     """The lesson's model as checkpoint bytes (for a download button)."""
     if not isinstance(lesson.model, RecurrentModel):
-        raise CheckpointError("Only RNN, GRU and LSTM models can be saved as checkpoints, not the tutorial RNN.")
+        raise CheckpointError(_("Only RNN, GRU and LSTM models can be saved as checkpoints, not the tutorial RNN."))
     if lesson.trainer is None:
-        raise CheckpointError("There is no data to score the model on, so it cannot be saved.")
+        raise CheckpointError(_("There is no data to score the model on, so it cannot be saved."))
     # A fresh evaluation, not stored: this may run on a download thread beside the page.
     evaluation = Evaluation(lesson.trainer.step_count, lesson.trainer.train_seconds, lesson.batches.names_seen,
                             math.nan, evaluate(lesson.model, lesson.data))

@@ -14,15 +14,39 @@ from rnnviz.data.names import (
     LANGUAGES,
     NAME_VOCAB_SIZE,
 )
+from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LessonConfig
 
 TASK = "names"
-CELLS: dict[str, str] = {
-    "tutorial": "Tutorial RNN (input ⊕ hidden, sigmoid)",
-    "rnn": "RNN (tanh)",
-    "gru": "GRU",
-    "lstm": "LSTM",
+CELLS: dict[str, str] = {  # English labels, marked: show them with cell_label()
+    "tutorial": N_("Tutorial RNN (input ⊕ hidden, sigmoid)"),
+    "rnn": N_("RNN (tanh)"),
+    "gru": N_("GRU"),
+    "lstm": N_("LSTM"),
 }
+# The 18 languages stay English keys (files, checkpoints, labels); these are their display labels.
+LANGUAGE_LABELS: dict[str, str] = {
+    "Arabic": N_("Arabic"), "Chinese": N_("Chinese"), "Czech": N_("Czech"), "Dutch": N_("Dutch"),
+    "English": N_("English"), "French": N_("French"), "German": N_("German"), "Greek": N_("Greek"),
+    "Irish": N_("Irish"), "Italian": N_("Italian"), "Japanese": N_("Japanese"), "Korean": N_("Korean"),
+    "Polish": N_("Polish"), "Portuguese": N_("Portuguese"), "Russian": N_("Russian"), "Scottish": N_("Scottish"),
+    "Spanish": N_("Spanish"), "Vietnamese": N_("Vietnamese"),
+}
+
+
+def language_label(name: str) -> str:
+    """One of the 18 language keys as the current language shows it ("Russian" → 俄语); other text as is."""
+    return translate(LANGUAGE_LABELS[name]) if name in LANGUAGE_LABELS else name
+
+
+def language_labels(languages=LANGUAGES) -> list[str]:
+    """The display labels of ``languages`` (default: all 18, in label order), for figures."""
+    return [language_label(name) for name in languages]
+
+
+def cell_label(cell: str) -> str:
+    """A cell key ("gru") as the current language shows it."""
+    return translate(CELLS[cell]) if cell in CELLS else cell
 TEST_FRACTION = 0.1
 SPLIT_SEED = 0  # fixed, so every model (and the checkpoint) is scored on the same held-out names
 EVAL_EVERY_SECONDS = 0.5  # of training time between two evaluations on the held-out names
@@ -41,16 +65,16 @@ class Example:
 
 
 EXAMPLES: tuple[Example, ...] = (
-    Example("Nakamura", "Japanese, in the data", True),
-    Example("O'Brien", "Irish, in the data", True),
-    Example("Nguyen", "Vietnamese, in the data", True),
-    Example("Dostoevsky", "never seen", False),
-    Example("Papadopoulos", "never seen", False),
-    Example("Schmidhuber", "never seen", False),
-    Example("Dijkstra", "never seen", False),
-    Example("Bengio", "never seen", False),
-    Example("Żółkiewski", "accents, transliterated", False),
-    Example("王小明", "Chinese characters, transliterated", False),
+    Example("Nakamura", N_("Japanese, in the data"), True),  # notes: show with translate()
+    Example("O'Brien", N_("Irish, in the data"), True),
+    Example("Nguyen", N_("Vietnamese, in the data"), True),
+    Example("Dostoevsky", N_("never seen"), False),
+    Example("Papadopoulos", N_("never seen"), False),
+    Example("Schmidhuber", N_("never seen"), False),
+    Example("Dijkstra", N_("never seen"), False),
+    Example("Bengio", N_("never seen"), False),
+    Example("Żółkiewski", N_("accents, transliterated"), False),
+    Example("王小明", N_("Chinese characters, transliterated"), False),
 )
 
 
@@ -76,13 +100,16 @@ class NamesConfig(LessonConfig):
 
     def validate(self) -> None:
         if self.cell not in CELLS:
-            raise ValueError(f"The cell must be one of {', '.join(CELLS)}, not {self.cell!r}.")
+            raise ValueError(_("The cell must be one of {cells}, not {cell}.", cells=", ".join(CELLS),
+                               cell=repr(self.cell)))
         if self.cell == "tutorial" and self.num_layers != 1:
-            raise ValueError("The tutorial's simple RNN has exactly one layer.")
+            raise ValueError(_("The tutorial's simple RNN has exactly one layer."))
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"The batch size must be between 1 and {MAX_BATCH_SIZE}, not {self.batch_size}.")
+            raise ValueError(_("The batch size must be between 1 and {limit}, not {size}.", limit=MAX_BATCH_SIZE,
+                               size=self.batch_size))
         if not 0.0 <= self.dropout <= MAX_DROPOUT:
-            raise ValueError(f"Dropout must be between 0 and {MAX_DROPOUT}, not {self.dropout}.")
+            raise ValueError(_("Dropout must be between 0 and {limit}, not {dropout}.", limit=MAX_DROPOUT,
+                               dropout=self.dropout))
         self.model_config().validate()
         super().validate()
 

@@ -16,6 +16,7 @@ from rnnviz.data.names import (
     encode_names,
     normalise_name,
 )
+from rnnviz.i18n import _
 from rnnviz.lessons.names.config import MAX_NAME_CHARS, MAX_TYPED_CHARS
 
 # --- typed names ----------------------------------------------------------------------------------
@@ -56,18 +57,20 @@ def check_typed_name(raw: str | None) -> tuple[NormalisedName | None, str | None
     """Clean a typed name; returns (cleaned, None) or (cleaned or None, a message saying what is wrong)."""
     raw = raw or ""
     if not raw.strip():
-        return None, "Type a surname (letters, spaces, apostrophes or hyphens) to see what the model thinks."
+        return None, _("Type a surname (letters, spaces, apostrophes or hyphens) to see what the model thinks.")
     if len(raw) > MAX_TYPED_CHARS:
-        return None, (f"That is {len(raw)} characters; type at most {MAX_TYPED_CHARS}. "
-                      "(The longest surname in the data has 20 letters.)")
+        return None, _("That is {length} characters; type at most {limit}. "
+                       "(The longest surname in the data has 20 letters.)", length=len(raw), limit=MAX_TYPED_CHARS)
     cleaned = normalise_name(raw)
     if not cleaned.kept:
         dropped = " ".join(cleaned.dropped_chars) or raw.strip()
-        return cleaned, (f"Nothing is left to read: {dropped} cannot be written with the model's "
-                         f"{len(NAME_ALPHABET)} characters (a–z, A–Z and  .,:;-'). Try letters.")
+        return cleaned, _("Nothing is left to read: {dropped} cannot be written with the model's "
+                          "{count} characters (a–z, A–Z and  .,:;-'). Try letters.", dropped=dropped,
+                          count=len(NAME_ALPHABET))
     if len(cleaned.kept) > MAX_NAME_CHARS:
-        return cleaned, (f"That name is {len(cleaned.kept)} characters long after cleaning; the model reads at "
-                         f"most {MAX_NAME_CHARS} (the longest surname in the data has 20).")
+        return cleaned, _("That name is {length} characters long after cleaning; the model reads at "
+                          "most {limit} (the longest surname in the data has 20).", length=len(cleaned.kept),
+                          limit=MAX_NAME_CHARS)
     return cleaned, None
 
 
@@ -77,7 +80,7 @@ def predict_name(model: nn.Module, raw: str | None, top_k: int = 3) -> NamePredi
     cleaned, problem = check_typed_name(raw)
     if problem:
         return NamePrediction(raw, cleaned, problem)
-    tokens, _ = encode_names([cleaned.kept])
+    tokens, _lengths = encode_names([cleaned.kept])
     with reading(model, grad=True):  # the trace takes ∂L/∂h_t with autograd
         tr = trace(model, tokens[0])
     final = tr.probs[-1]
@@ -106,7 +109,7 @@ def beliefs_after_each_letter(model: nn.Module, raw: str) -> tuple[str, np.ndarr
     if problem:
         return None
     text = cleaned.kept
-    tokens, _ = encode_names([text])
+    tokens, _lengths = encode_names([text])
     prefixes = tokens.repeat(len(text), 1)
     lengths = torch.arange(1, len(text) + 1)
     with reading(model):
