@@ -12,6 +12,7 @@ from rnnviz.core.checkpoints import CheckpointError
 from rnnviz.data.corpus import MAX_UPLOAD_BYTES
 from rnnviz.data.download import DatasetError, format_bytes
 from rnnviz.data.names import LANGUAGES
+from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.charlm import (
     CORPUS_SOURCES,
     CorpusChoice,
@@ -31,6 +32,7 @@ from rnnviz.lessons.charlm import (
     PretrainedLM,
     check_prefix,
     generate,
+    language_label,
     load_pretrained,
     pretrained_for,
 )
@@ -51,75 +53,93 @@ LIVE_CHARS, LIVE_CANDIDATES = 20, 5  # the live view's continuation
 MAX_ANIMATED_CHARS = 80  # longer texts get a static hidden-state heatmap (frames grow quadratically)
 
 ui.lesson_header(
-    "Character language model",
-    "A language model predicts the next character from the ones before it. Trained on a corpus, it "
-    "assigns each text a probability; **perplexity** is the model's average uncertainty per character: "
-    "as many choices as a uniform guess among that many characters (the vocabulary size is chance, 1 is "
-    "perfect). Train on the lyrics, then type a prefix such as “分开” and let the model continue it.",
+    _("Character language model"),
+    _("A language model predicts the next character from the ones before it. Trained on a corpus, it "
+      "assigns each text a probability; **perplexity** is the model's average uncertainty per character: "
+      "as many choices as a uniform guess among that many characters (the vocabulary size is chance, 1 is "
+      "perfect). Train on the lyrics, then type a prefix such as “分开” and let the model continue it."),
     r"\text{perplexity} = \exp\Big(-\frac{1}{T}\sum_{t=1}^{T} \log P(x_t \mid x_{t-1}, \ldots, x_1)\Big),"
     r"\qquad P(x_t \mid x_{<t}) = \mathrm{softmax}(h_{t-1} W_{hq} + b_q)",
 )
+INPUT_LABELS = {"one-hot": N_("one-hot"), "embedding": N_("embedding")}
 
 
 # --- settings ----------------------------------------------------------------------------------------
 
 
 def size_label(n: int | None) -> str:
-    return "all" if n is None else f"{n:,}"
+    return _("all") if n is None else f"{n:,}"
+
+
+def labelled(labels: dict, marked: bool = True):
+    """A format_func with the labels translated now: Streamlit may call it outside this run's language
+    (AppTest formats a widget's value from the test's thread)."""
+    table = {key: translate(label) if marked else label for key, label in labels.items()}
+    return table.__getitem__
 
 
 def read_corpus_choice() -> CorpusChoice:
     """The sidebar's corpus widgets."""
     sb = st.sidebar
-    sb.header("Corpus")
-    source = sb.radio("Corpus", list(CORPUS_SOURCES), format_func=CORPUS_SOURCES.get, key="charlm_sb_corpus",
-                      label_visibility="collapsed")
+    sb.header(_("Corpus"))
+    source = sb.radio(_("Corpus"), list(CORPUS_SOURCES), format_func=labelled(CORPUS_SOURCES),
+                      key="charlm_sb_corpus", label_visibility="collapsed")
     if source == "lyrics":
-        n = sb.select_slider("Characters of the lyrics", LYRICS_SIZES, value=LYRICS_BOOK_CHARS,
-                             format_func=size_label, key="charlm_sb_lyrics_chars",
-                             help="The book trains on the first 10,000 characters (1,027 distinct).")
+        n = sb.select_slider(_("Characters of the lyrics"), LYRICS_SIZES, value=LYRICS_BOOK_CHARS,
+                             format_func=labelled({n: size_label(n) for n in LYRICS_SIZES}, marked=False),
+                             key="charlm_sb_lyrics_chars",
+                             help=_("The book trains on the first 10,000 characters (1,027 distinct)."))
         return CorpusChoice(source, first_n_chars=n)
     if source == "shakespeare":
-        n = sb.select_slider("Characters of Shakespeare", SHAKESPEARE_SIZES, value=None, format_func=size_label,
+        n = sb.select_slider(_("Characters of Shakespeare"), SHAKESPEARE_SIZES, value=None,
+                             format_func=labelled({n: size_label(n) for n in SHAKESPEARE_SIZES}, marked=False),
                              key="charlm_sb_shakespeare_chars")
         return CorpusChoice(source, first_n_chars=n)
     if source == "names":
-        language = sb.selectbox("Language", LANGUAGES, index=LANGUAGES.index("English"), key="charlm_sb_language",
-                                help="The model learns the surnames of this language and invents new ones.")
+        language = sb.selectbox(_("Language"), LANGUAGES, index=LANGUAGES.index("English"), key="charlm_sb_language",
+                                format_func=labelled({lang: language_label(lang) for lang in LANGUAGES},
+                                                  marked=False),
+                                help=_("The model learns the surnames of this language and invents new ones."))
         return CorpusChoice(source, language=language)
-    uploaded = sb.file_uploader(f"Upload a UTF-8 .txt file (at most {format_bytes(MAX_UPLOAD_BYTES)})", type=["txt"],
-                                key="charlm_sb_upload", max_upload_size=MAX_UPLOAD_BYTES // 1_000_000)
-    pasted = sb.text_area("…or paste text", key="charlm_sb_paste", height=150,
-                          placeholder="Paste a few thousand characters of any language.")
+    uploaded = sb.file_uploader(_("Upload a UTF-8 .txt file (at most {size})", size=format_bytes(MAX_UPLOAD_BYTES)),
+                                type=["txt"], key="charlm_sb_upload", max_upload_size=MAX_UPLOAD_BYTES // 1_000_000)
+    pasted = sb.text_area(_("…or paste text"), key="charlm_sb_paste", height=150,
+                          placeholder=_("Paste a few thousand characters of any language."))
     return CorpusChoice(source, uploaded=None if uploaded is None else uploaded.getvalue(),
                         uploaded_name=uploaded.name if uploaded is not None else "", pasted=pasted or "")
 
 
 def read_model_settings() -> dict:
     sb = st.sidebar
-    sb.header("Model")
-    preset = sb.selectbox("Model", list(MODEL_PRESETS), format_func=lambda k: MODEL_PRESETS[k].label,
+    sb.header(_("Model"))
+    preset = sb.selectbox(_("Model"), list(MODEL_PRESETS),
+                          format_func=labelled({k: p.label for k, p in MODEL_PRESETS.items()}),
                           index=list(MODEL_PRESETS).index("rnn"), key="charlm_sb_preset")
-    embedding = sb.radio("Input", ["one-hot", "embedding"], horizontal=True, key="charlm_sb_input",
-                         help="The book feeds one-hot vectors as wide as the vocabulary; an embedding is a "
-                              "learned, narrow vector per character.")
+    embedding = sb.radio(_("Input"), list(INPUT_LABELS), format_func=labelled(INPUT_LABELS),
+                         horizontal=True, key="charlm_sb_input",
+                         help=_("The book feeds one-hot vectors as wide as the vocabulary; an embedding is a "
+                                "learned, narrow vector per character."))
     embedding_dim = None
     if embedding == "embedding":
-        embedding_dim = sb.select_slider("Embedding size", [8, 16, 32, 64, 128], value=32, key="charlm_sb_embedding")
-    hidden = sb.select_slider("Hidden size", HIDDEN_SIZES, value=256, key="charlm_sb_hidden")
-    layers = sb.radio("Layers", [1, 2], horizontal=True, key="charlm_sb_layers")
-    sb.header("Minibatches")
-    sampling = sb.radio("Sampling", list(SAMPLING_SCHEMES), format_func=SAMPLING_SCHEMES.get, key="charlm_sb_sampling")
-    num_steps = sb.select_slider("Steps per row (num_steps)", STEPS, value=35, key="charlm_sb_steps")
-    batch_size = sb.select_slider("Batch size", BATCH_SIZES, value=32, key="charlm_sb_batch")
-    sb.header("Training")
-    optimizer = sb.radio("Optimizer", list(ui.OPTIMIZER_LABELS), format_func=ui.OPTIMIZER_LABELS.get, horizontal=True,
-                         key="charlm_sb_opt", help="The book's from-scratch chapter uses SGD with learning rate 100 "
-                                                "and clipping at 0.01; its concise chapter Adam 0.001.")
-    learning_rate = sb.select_slider("Learning rate", LEARNING_RATES, value=0.001, key="charlm_sb_lr")
-    clip_on = sb.toggle("Clip the gradient norm", value=True, key="charlm_sb_clip_on")
-    clip = sb.select_slider("Clip threshold θ", CLIP_THRESHOLDS, value=0.01, key="charlm_sb_clip") if clip_on else None
-    seed = sb.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="charlm_sb_seed")
+        embedding_dim = sb.select_slider(_("Embedding size"), [8, 16, 32, 64, 128], value=32,
+                                         key="charlm_sb_embedding")
+    hidden = sb.select_slider(_("Hidden size"), HIDDEN_SIZES, value=256, key="charlm_sb_hidden")
+    layers = sb.radio(_("Layers"), [1, 2], horizontal=True, key="charlm_sb_layers")
+    sb.header(_("Minibatches"))
+    sampling = sb.radio(_("Sampling"), list(SAMPLING_SCHEMES), format_func=labelled(SAMPLING_SCHEMES),
+                        key="charlm_sb_sampling")
+    num_steps = sb.select_slider(_("Steps per row (num_steps)"), STEPS, value=35, key="charlm_sb_steps")
+    batch_size = sb.select_slider(_("Batch size"), BATCH_SIZES, value=32, key="charlm_sb_batch")
+    sb.header(_("Training"))
+    optimizer = sb.radio(_("Optimizer"), list(ui.OPTIMIZER_LABELS), format_func=ui.OPTIMIZER_LABELS.get,
+                         horizontal=True, key="charlm_sb_opt",
+                         help=_("The book's from-scratch chapter uses SGD with learning rate 100 and clipping at "
+                                "0.01; its concise chapter Adam 0.001."))
+    learning_rate = sb.select_slider(_("Learning rate"), LEARNING_RATES, value=0.001, key="charlm_sb_lr")
+    clip_on = sb.toggle(_("Clip the gradient norm"), value=True, key="charlm_sb_clip_on")
+    clip = (sb.select_slider(_("Clip threshold θ"), CLIP_THRESHOLDS, value=0.01, key="charlm_sb_clip")
+            if clip_on else None)
+    seed = sb.number_input(_("Seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="charlm_sb_seed")
     return dict(preset=preset, embedding_dim=embedding_dim, hidden_size=int(hidden), num_layers=int(layers),
                 sampling=sampling, num_steps=int(num_steps), batch_size=int(batch_size), optimizer=optimizer,
                 learning_rate=float(learning_rate), clip_threshold=clip, seed=int(seed))
@@ -147,7 +167,7 @@ def pretrained_model(corpus_key: str) -> tuple[PretrainedLM | None, str | None]:
     try:
         return cached_pretrained(str(path), path.stat().st_mtime), None
     except CheckpointError as err:
-        return None, f"The pretrained checkpoint could not be loaded: {err}"
+        return None, _("The pretrained checkpoint could not be loaded: {problem}", problem=str(err))
 
 
 # --- what the page shows ------------------------------------------------------------------------------
@@ -161,52 +181,62 @@ def fmt_ppl(value: float) -> str:
 
 def show_corpus(lesson: CharLMLesson) -> None:
     prepared = lesson.prepared
-    st.markdown(f"**{prepared.corpus.title}**")
+    st.markdown(f"**{prepared.corpus.shown_title()}**")
     cols = st.columns(4)
-    cols[0].metric("Characters", f"{prepared.n_chars:,}")
-    cols[1].metric("Vocabulary (distinct characters)", f"{lesson.vocab_size:,}",
-                   help="Chance perplexity: a uniform guess over the vocabulary.")
-    cols[2].metric("Training part (first 90%)", f"{len(prepared.train):,}")
-    cols[3].metric("Validation tail (last 10%)", f"{len(prepared.validation):,}",
-                   help="Never trained on: its perplexity shows whether the model generalises or memorises.")
-    with st.expander("Read the start of the text and its most frequent characters"):
+    cols[0].metric(_("Characters"), f"{prepared.n_chars:,}")
+    cols[1].metric(_("Vocabulary (distinct characters)"), f"{lesson.vocab_size:,}",
+                   help=_("Chance perplexity: a uniform guess over the vocabulary."))
+    cols[2].metric(_("Training part (first 90%)"), f"{len(prepared.train):,}")
+    cols[3].metric(_("Validation tail (last 10%)"), f"{len(prepared.validation):,}",
+                   help=_("Never trained on: its perplexity shows whether the model generalises or memorises."))
+    with st.expander(_("Read the start of the text and its most frequent characters")):
         st.code(prepared.corpus.text[:600], language=None, wrap_lines=True)
         order = np.argsort(-np.asarray(lesson.vocab.counts), kind="stable")[:20]
-        st.caption("Most frequent: " + "  ".join(
-            f"{style.display_char(lesson.vocab.index_to_char[i])} ×{lesson.vocab.counts[i]:,}" for i in order))
+        st.caption(_("Most frequent: {chars}", chars="  ".join(
+            f"{style.display_char(lesson.vocab.index_to_char[i])} ×{lesson.vocab.counts[i]:,}" for i in order)))
 
 
 def show_minibatches(lesson: CharLMLesson) -> None:
     cfg = lesson.config
-    st.markdown(
-        f"Each minibatch is **{cfg.batch_size} rows × {cfg.num_steps} characters** (X), and the same characters "
-        f"shifted by one (Y, what the model must predict); an epoch has **{lesson.feeder.batches_per_epoch}** "
-        "minibatches. " + ("With sequential sampling, row r of the next minibatch continues row r of this one, so "
-                           "the final hidden state is reused (detached: gradients stop at the minibatch boundary)."
-                           if cfg.sampling == "sequential" else
-                           "With random sampling, rows are independent pieces of the text, so every minibatch "
-                           "starts from a zero hidden state."))
+    named = dict(batch=cfg.batch_size, steps=cfg.num_steps, batches=lesson.feeder.batches_per_epoch)
+    if cfg.sampling == "sequential":
+        st.markdown(_("Each minibatch is **{batch} rows × {steps} characters** (X), and the same characters shifted "
+                      "by one (Y, what the model must predict); an epoch has **{batches}** minibatches. With "
+                      "sequential sampling, row r of the next minibatch continues row r of this one, so the final "
+                      "hidden state is reused (detached: gradients stop at the minibatch boundary).", **named))
+    else:
+        st.markdown(_("Each minibatch is **{batch} rows × {steps} characters** (X), and the same characters shifted "
+                      "by one (Y, what the model must predict); an epoch has **{batches}** minibatches. With random "
+                      "sampling, rows are independent pieces of the text, so every minibatch starts from a zero "
+                      "hidden state.", **named))
     layout = lesson.layout()
     ui.chart(language_model.minibatch_layout_figure(
         layout, len(lesson.prepared.train), scheme=cfg.sampling, num_steps=cfg.num_steps,
         batch_size=cfg.batch_size), key=f"{KEY}_layout")
-    st.dataframe(lesson.minibatch_preview(n_batches=2, n_rows=3), hide_index=True)
+    columns = {"minibatch": _("minibatch"), "row": _("row"), "starts at": _("starts at"),
+               "X (input)": _("X (input)"), "Y (target)": _("Y (target)")}
+    st.dataframe([{columns.get(k, k): v for k, v in row.items()}
+                  for row in lesson.minibatch_preview(n_batches=2, n_rows=3)], hide_index=True)
 
 
 def render_live(lesson: CharLMLesson) -> None:
     trainer = lesson.trainer
     latest = lesson.latest
     if trainer.step_count == 0:
-        st.markdown(f"### Untrained: validation perplexity {fmt_ppl(latest.validation_perplexity)} "
-                    f"(chance: {lesson.vocab_size:,})\nPress **Train**.")
+        st.markdown(_("### Untrained: validation perplexity {ppl} (chance: {chance})\nPress **Train**.",
+                      ppl=fmt_ppl(latest.validation_perplexity), chance=f"{lesson.vocab_size:,}"))
     else:
-        st.markdown(
-            f"### Training perplexity {fmt_ppl(lesson.train_perplexity())} · validation "
-            f"{fmt_ppl(latest.validation_perplexity if latest else math.nan)}\n"
-            f"step **{trainer.step_count:,}** · epoch **{lesson.feeder.epochs_done:.1f}** · "
-            f"**{lesson.chars_per_second:,.0f}** characters/s · {trainer.train_seconds:.1f} s of training"
-            + (f" · validation measured at step {latest.step:,}" if latest and latest.step != trainer.step_count
-               else ""))
+        named = dict(train=fmt_ppl(lesson.train_perplexity()),
+                     validation=fmt_ppl(latest.validation_perplexity if latest else math.nan),
+                     step=f"{trainer.step_count:,}", epoch=f"{lesson.feeder.epochs_done:.1f}",
+                     speed=f"{lesson.chars_per_second:,.0f}", seconds=f"{trainer.train_seconds:.1f}")
+        if latest and latest.step != trainer.step_count:
+            st.markdown(_("### Training perplexity {train} · validation {validation}\nstep **{step}** · epoch "
+                          "**{epoch}** · **{speed}** characters/s · {seconds} s of training · validation measured "
+                          "at step {measured}", measured=f"{latest.step:,}", **named))
+        else:
+            st.markdown(_("### Training perplexity {train} · validation {validation}\nstep **{step}** · epoch "
+                          "**{epoch}** · **{speed}** characters/s · {seconds} s of training", **named))
     history = trainer.history
     ui.chart(language_model.perplexity_curve(
         history.steps, history.metric("perplexity"), [e.step for e in lesson.evaluations],
@@ -217,12 +247,12 @@ def render_live(lesson: CharLMLesson) -> None:
              key=f"{KEY}_grad")
     samples = lesson.samples
     if samples is not None:
-        st.markdown(f"**Samples** (greedy, {len(samples.continuations[0][1])} characters) at step "
-                    f"{samples.step:,}, epoch {samples.epochs:.1f}:")
+        st.markdown(_("**Samples** (greedy, {n} characters) at step {step}, epoch {epoch}:",
+                      n=len(samples.continuations[0][1]), step=f"{samples.step:,}", epoch=f"{samples.epochs:.1f}"))
         st.code("\n".join(f"{p} → {c if c.strip() else '␣' * len(c)}".replace("\n", "↵")
                           for p, c in samples.continuations), language=None, wrap_lines=True)
-        st.caption("An untrained model repeats the most frequent character (␣ marks spaces); "
-                   "a memorising one recites the corpus.")
+        st.caption(_("An untrained model repeats the most frequent character (␣ marks spaces); "
+                     "a memorising one recites the corpus."))
     show_live_candidates(lesson)
 
 
@@ -247,10 +277,11 @@ def show_live_candidates(lesson: CharLMLesson) -> None:
     if not check.used:
         return
     result = lesson.generate(check.used, GenerationConfig(num_chars=LIVE_CHARS))
-    indices, probs, _ = result.top_candidates(LIVE_CANDIDATES)
+    indices, probs, _model_probs = result.top_candidates(LIVE_CANDIDATES)
     ui.chart(language_model.candidates_heatmap(
         step_labels(result), [[result.vocab[i] for i in row] for row in indices], probs, result.chosen_rank(),
-        title=f"“{result.prefix}” → “{result.continuation}”: the candidates for each next character, now"),
+        title=_("“{prefix}” → “{continuation}”: the candidates for each next character, now",
+                prefix=result.prefix, continuation=result.continuation)),
         key=f"{KEY}_live_candidates")
 
 
@@ -258,26 +289,29 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
                              ) -> tuple[str, str, GenerationConfig]:
     slug = corpus.key.replace(":", "_")
     sources = ["live"] + (["pretrained"] if pretrained is not None else [])
-    labels = {"live": f"The model trained above (step {live_steps:,})"}
+    labels = {"live": _("The model trained above (step {step})", step=f"{live_steps:,}")}
     if pretrained is not None:
         meta = pretrained.metadata
-        labels["pretrained"] = (f"Pretrained checkpoint (training perplexity {fmt_ppl(meta.get('train_perplexity'))}, "
-                                f"validation {fmt_ppl(meta.get('validation_perplexity'))})")
-    source = st.radio("Model", sources, format_func=labels.get, horizontal=True, key=f"{KEY}_source_{slug}",
+        labels["pretrained"] = _("Pretrained checkpoint (training perplexity {train}, validation {validation})",
+                                 train=fmt_ppl(meta.get("train_perplexity")),
+                                 validation=fmt_ppl(meta.get("validation_perplexity")))
+    source = st.radio(_("Model"), sources, format_func=labelled(labels, marked=False), horizontal=True,
+                      key=f"{KEY}_source_{slug}",
                       index=len(sources) - 1)
     c1, c2, c3 = st.columns([2, 1, 1])
-    prefix = c1.text_input("Prefix", corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
+    prefix = c1.text_input(_("Prefix"), corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
                            key=prefix_key(corpus))
     st.session_state[PREFIX_KEY] = prefix
-    num_chars = c2.number_input("Characters to generate", 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
-    seed = c3.number_input("Sampling seed", 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
+    num_chars = c2.number_input(_("Characters to generate"), 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
+    seed = c3.number_input(_("Sampling seed"), 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
     c4, c5, c6 = st.columns([2, 1, 1])
-    method = c4.radio("Decoding", list(GENERATION_METHODS), format_func=GENERATION_METHODS.get, horizontal=True,
-                      key=f"{KEY}_method")
-    temperature = c5.select_slider("Temperature", TEMPERATURES, value=1.0,
+    method = c4.radio(_("Decoding"), list(GENERATION_METHODS), format_func=labelled(GENERATION_METHODS),
+                      horizontal=True, key=f"{KEY}_method")
+    temperature = c5.select_slider(_("Temperature"), TEMPERATURES, value=1.0,
                                    key=f"{KEY}_temperature", disabled=method == "greedy",
-                                   help="Divides the scores before the softmax: below 1 sharpens, above 1 flattens.")
-    top_k = c6.number_input("k (top-k)", 1, 1000, 5, key=f"{KEY}_top_k", disabled=method != "top_k")
+                                   help=_("Divides the scores before the softmax: below 1 sharpens, above 1 "
+                                          "flattens."))
+    top_k = c6.number_input(_("k (top-k)"), 1, 1000, 5, key=f"{KEY}_top_k", disabled=method != "top_k")
     return source, prefix, GenerationConfig(int(num_chars), method, float(temperature), int(top_k), int(seed))
 
 
@@ -289,13 +323,13 @@ def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
     source, prefix, gen_config = read_generation_settings(corpus, lesson.trainer.step_count, pretrained)
     if source == "pretrained" and pretrained is not None:
         model, vocab = pretrained.model, pretrained.vocab
-        st.caption(f"{pretrained.title}; trained with `{pretrained.metadata.get('command', '?')}` on "
-                   f"{pretrained.metadata.get('date', '?')}.")
+        st.caption(_("{title}; trained with {command} on {date}.", title=pretrained.shown_title(),
+                     command=f"`{pretrained.metadata.get('command', '?')}`", date=pretrained.metadata.get("date", "?")))
     else:
         model, vocab = lesson.model, lesson.vocab
         if state.playing:
-            st.caption("Training is running: this continuation uses the weights of the last page refresh. "
-                       "Pause to see the newest model.")
+            st.caption(_("Training is running: this continuation uses the weights of the last page refresh. "
+                         "Pause to see the newest model."))
     check = check_prefix(prefix, vocab)
     if check.message:
         (st.error if not check.used else st.warning)(check.message, icon=":material/translate:")
@@ -310,8 +344,8 @@ def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
         f"<div style='font-size:1.35rem; line-height:1.7; padding:0.6rem 0.9rem; background:#f4f6fa; "
         f"border-radius:0.5rem'><b>{escape(result.prefix)}</b><span style='color:#1f3b73'>"
         f"{escape(result.continuation)}</span></div>", unsafe_allow_html=True)
-    st.caption("Bold: your prefix; blue: generated. ↵ marks a line break.")
-    tabs = st.tabs(["Softmax at each step", "Hidden states", "Colour the text by one unit"])
+    st.caption(_("Bold: your prefix; blue: generated. ↵ marks a line break."))
+    tabs = st.tabs([_("Softmax at each step"), _("Hidden states"), _("Colour the text by one unit")])
     with tabs[0]:
         show_softmax_views(result)
     with tabs[1]:
@@ -331,56 +365,66 @@ def step_labels(result: Generation) -> list[str]:
 
 
 def show_softmax_views(result: Generation) -> None:
-    indices, sampled, _ = result.top_candidates(TOP_K_SHOWN)
+    indices, sampled, _model_probs = result.top_candidates(TOP_K_SHOWN)
     ranks = result.chosen_rank()
     labels = step_labels(result)
     n = min(len(labels), MAX_HEATMAP_STEPS)
     config = result.config
-    how = {"greedy": "greedy: the chosen character is always the most likely",
-           "temperature": f"sampled at temperature {config.temperature:g}",
-           "top_k": f"sampled from the top {config.top_k} at temperature {config.temperature:g}"}[config.method]
+    temperature = f"{config.temperature:g}"
+    how = {"greedy": _("greedy: the chosen character is always the most likely"),
+           "temperature": _("sampled at temperature {temperature}", temperature=temperature),
+           "top_k": _("sampled from the top {k} at temperature {temperature}", k=config.top_k,
+                      temperature=temperature)}[config.method]
     outside = int((ranks[:n] >= TOP_K_SHOWN).sum())
-    subtitle = f"{how} · colour: probability in the distribution sampled from · top {TOP_K_SHOWN} of " \
-               f"{len(result.vocab):,} characters" + (f" · first {n} of {len(labels)} steps" if n < len(labels) else "") \
-               + (f" · {outside} chosen outside the top {TOP_K_SHOWN}" if outside else "")
+    parts = [how, _("colour: probability in the distribution sampled from"),
+             _("top {k} of {n} characters", k=TOP_K_SHOWN, n=f"{len(result.vocab):,}")]
+    if n < len(labels):
+        parts.append(_("first {n} of {total} steps", n=n, total=len(labels)))
+    if outside:
+        parts.append(_("{count} chosen outside the top {k}", count=outside, k=TOP_K_SHOWN))
+    subtitle = " · ".join(parts)
     chars = [[result.vocab[i] for i in row] for row in indices]
     ui.chart(language_model.candidates_heatmap(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
-                                        title="Top candidates for each generated character"),
+                                        title=_("Top candidates for each generated character")),
              key=f"{KEY}_candidates")
     shown, sampled_p, model_p = result.top_candidates(TOP_K_SHOWN, include_chosen=True)
     positions = [int(np.flatnonzero(row == c)[0]) for row, c in zip(shown, result.chosen)]
     ui.chart(language_model.candidate_bars(labels, [[result.vocab[i] for i in row] for row in shown], sampled_p, model_p,
                                     positions, show_model=config.method != "greedy",
-                                    title="The distribution each character was drawn from (press ▶)"),
+                                    title=_("The distribution each character was drawn from (press ▶)")),
              key=f"{KEY}_cand_bars")
 
 
 def show_hidden_views(result: Generation) -> None:
     hidden_size = result.hidden.shape[2]
-    n_units = st.slider("Units shown (those that vary most over this text)", 4, min(64, hidden_size),
+    n_units = st.slider(_("Units shown (those that vary most over this text)"), 4, min(64, hidden_size),
                         min(24, hidden_size), key=f"{KEY}_n_units")
     units = result.most_active_units(n_units)
     text = list(result.text)
     animate = len(text) <= MAX_ANIMATED_CHARS
     ui.chart(language_model.unit_heatmap(
         result.hidden[-1], text, units, animate=animate,
-        title=f"Hidden state h_t (top layer) over prefix + continuation: {n_units} of {hidden_size} units"),
+        title=_("Hidden state h_t (top layer) over prefix + continuation: {n} of {total} units", n=n_units,
+                total=hidden_size)),
         key=f"{KEY}_hidden")
-    st.caption(f"The first {len(result.prefix)} columns are the prefix. "
-               + ("Press ▶ to replay the state filling in. " if animate else "")
-               + "Colour: −1 blue, 0 white, +1 red, the same in every frame.")
+    sentences = [_("The first {n} columns are the prefix.", n=len(result.prefix))]
+    if animate:
+        sentences.append(_("Press ▶ to replay the state filling in."))
+    sentences.append(_("Colour: −1 blue, 0 white, +1 red, the same in every frame."))
+    st.caption(" ".join(sentences))
 
 
 def show_unit_colouring(result: Generation) -> None:
     hidden_size = result.hidden.shape[2]
     suggestions = [int(u) for u in result.most_active_units(6)]
-    unit = st.number_input(f"Hidden unit (0–{hidden_size - 1})", 0, hidden_size - 1, suggestions[0],
+    unit = st.number_input(_("Hidden unit (0–{last})", last=hidden_size - 1), 0, hidden_size - 1, suggestions[0],
                            key=f"{KEY}_unit")
-    st.caption("Units that vary most over this text: " + ", ".join(f"h[{u}]" for u in suggestions))
+    st.caption(_("Units that vary most over this text: {units}", units=", ".join(f"h[{u}]" for u in suggestions)))
     values = result.unit_activations(int(unit))
     ui.chart(language_model.text_activation_figure(
         list(result.text), values, prefix_len=len(result.prefix), colorbar_title=f"h[{unit}]",
-        title=f"The text coloured by hidden unit h[{unit}] after reading each character"), key=f"{KEY}_unit_text")
+        title=_("The text coloured by hidden unit h[{unit}] after reading each character", unit=unit)),
+        key=f"{KEY}_unit_text")
 
 
 # --- the page ---------------------------------------------------------------------------------------------
@@ -415,13 +459,13 @@ with st.sidebar:
     st.divider()
     ui.copy_link_control()
 if not choice.ready:
-    st.info("Upload a UTF-8 text file or paste some text in the sidebar to train on it.",
+    st.info(_("Upload a UTF-8 text file or paste some text in the sidebar to train on it."),
             icon=":material/upload_file:")
     st.stop()
 
 existing = st.session_state.get(KEY)
 try:
-    with ui.download_progress("Downloading the corpus") as progress, st.spinner("Loading the corpus…"):
+    with ui.download_progress(_("Downloading the corpus")) as progress, st.spinner(_("Loading the corpus…")):
         corpus = corpus_for(choice, existing.lesson.config.corpus if existing is not None else None, progress)
 except (DatasetError, ValueError) as err:
     st.error(str(err), icon=":material/error:")
@@ -430,19 +474,25 @@ except (DatasetError, ValueError) as err:
 config = CharLMConfig(corpus=corpus, **model_settings)
 state = ui.live_lesson(KEY, config, new_lesson, errors=(DatasetError, ValueError))
 
-st.header("1 · The corpus")
+st.header(_("1 · The corpus"))
 show_corpus(state.lesson)
-st.header("2 · Cutting the corpus into minibatches")
+st.header(_("2 · Cutting the corpus into minibatches"))
 show_minibatches(state.lesson)
-st.header("3 · Training")
-st.caption(f"{MODEL_PRESETS[state.lesson.config.preset].label}, hidden size {state.lesson.config.hidden_size}, "
-           f"{'one-hot' if state.lesson.config.embedding_dim is None else 'embedded'} input · "
-           "validation perplexity is measured about every second of training, samples every few seconds.")
+st.header(_("3 · Training"))
+lesson_config = state.lesson.config
+if lesson_config.embedding_dim is None:
+    st.caption(_("{model}, hidden size {hidden}, one-hot input · validation perplexity is measured about every "
+                 "second of training, samples every few seconds.",
+                 model=translate(MODEL_PRESETS[lesson_config.preset].label), hidden=lesson_config.hidden_size))
+else:
+    st.caption(_("{model}, hidden size {hidden}, embedded input · validation perplexity is measured about every "
+                 "second of training, samples every few seconds.",
+                 model=translate(MODEL_PRESETS[lesson_config.preset].label), hidden=lesson_config.hidden_size))
 ui.train_section(state, render_live, key=KEY)
-st.subheader("Replay of training")
+st.subheader(_("Replay of training"))
 ui.replay_section(state.lesson, replay.continuation_replay, key=KEY, file_name="rnnviz_charlm_replay.html",
-                  caption="How the continuation of the first sample prefix changed as the model trained: the "
-                          "most likely next characters at each snapshot.")
-st.header("4 · Continue a prefix")
+                  caption=_("How the continuation of the first sample prefix changed as the model trained: the "
+                            "most likely next characters at each snapshot."))
+st.header(_("4 · Continue a prefix"))
 show_generation(state.lesson, state)
 url_follows_settings()

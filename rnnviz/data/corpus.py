@@ -27,6 +27,7 @@ from typing import Iterator, Literal, Mapping, NamedTuple, Sequence
 import numpy as np
 import torch
 
+from ..i18n import N_, _, translate
 from .budget import MAX_CORPUS_CHARS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from .download import (
     DatasetError,
@@ -112,7 +113,8 @@ def ensure_corpus_file(source: CorpusSource, progress: ProgressCallback | None =
     if configured:
         path = Path(configured).expanduser() / source.filename
         if not path.is_file():
-            raise CorpusError(f"{source.filename} is not in {path.parent} (set by {CORPORA_DIR_ENV}).")
+            raise CorpusError(_("{file} is not in {folder} (set by {variable}).", file=source.filename,
+                                folder=str(path.parent), variable=CORPORA_DIR_ENV))
         _check_file_sha(path, source)
         return path
     cached = cache_dir() / "corpora" / source.filename
@@ -172,21 +174,21 @@ def _check_bytes_sha(data: bytes, source: CorpusSource) -> None:
 
 
 def _sha_mismatch_message(what: str, expected: str, actual: str) -> str:
-    return (
-        f"{what} does not match the expected checksum (sha256 {expected[:12]}…, got "
-        f"{actual[:12]}…): it is not the original file, or it was damaged."
+    return _(
+        "{what} does not match the expected checksum (sha256 {expected}…, got {actual}…): it is not the original "
+        "file, or it was damaged.", what=what, expected=expected[:12], actual=actual[:12]
     )
 
 
 # --- uploaded text ---------------------------------------------------------------
 
-_BINARY_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a zip archive (or a Word/Excel file)"),
-    (b"\x1f\x8b", "a gzip archive"),
+_BINARY_SIGNATURES = (  # the kinds are marked for translation: show them with translate()
+    (b"\x89PNG\r\n\x1a\n", N_("a PNG image")),
+    (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"GIF8", N_("a GIF image")),
+    (b"%PDF", N_("a PDF document")),
+    (b"PK\x03\x04", N_("a zip archive (or a Word/Excel file)")),
+    (b"\x1f\x8b", N_("a gzip archive")),
 )
 # C0/C1 control characters other than tab, newline, vertical tab, form feed, carriage return.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -207,41 +209,43 @@ def decode_uploaded_text(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> s
     Every check runs before the text is copied.
     """
     if len(data) > max_bytes:
-        raise CorpusError(
-            f"This file is {format_bytes(len(data))}; the limit is {format_bytes(max_bytes)}. "
-            "Upload a shorter text."
-        )
+        raise CorpusError(_(
+            "This file is {size}; the limit is {limit}. Upload a shorter text.",
+            size=format_bytes(len(data)), limit=format_bytes(max_bytes)
+        ))
     if not data:
-        raise CorpusError("This file is empty.")
+        raise CorpusError(_("This file is empty."))
     for signature, kind in _BINARY_SIGNATURES:
         if data.startswith(signature):
-            raise CorpusError(f"This looks like {kind}, not a text file. Upload plain UTF-8 text.")
+            raise CorpusError(_("This looks like {kind}, not a text file. Upload plain UTF-8 text.",
+                                kind=translate(kind)))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CorpusError("This file is UTF-16 text; save it as UTF-8 and upload it again.")
+        raise CorpusError(_("This file is UTF-16 text; save it as UTF-8 and upload it again."))
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise CorpusError(f"This looks like a binary file, not text (a NUL byte at position {nul}).")
+        raise CorpusError(_("This looks like a binary file, not text (a NUL byte at position {position}).",
+                            position=nul))
     try:
-        text = decode_utf8_text(data, label="This file")
+        text = decode_utf8_text(data, label=_("This file"))
     except DatasetError as exc:
         raise CorpusError(_not_utf8_message(data, str(exc))) from None
     n_control, allowed = 0, _MAX_CONTROL_SHARE * len(text)
-    for _ in _CONTROL_CHARS.finditer(text):  # counted, not collected: stops soon in a binary file
+    for _match in _CONTROL_CHARS.finditer(text):  # counted, not collected: stops soon in a binary file
         n_control += 1
         if n_control > allowed:
-            raise CorpusError(
+            raise CorpusError(_(
                 "This looks like a binary file, not text (more than 1% of its characters are control "
                 "characters). Upload plain UTF-8 text."
-            )
+            ))
     if len(text) > MAX_CORPUS_CHARS:
-        raise CorpusError(
-            f"This text has {len(text):,} characters; the limit is {MAX_CORPUS_CHARS:,}. Upload a shorter text "
-            "(Tiny Shakespeare has 1,115,394)."
-        )
+        raise CorpusError(_(
+            "This text has {n} characters; the limit is {limit}. Upload a shorter text "
+            "(Tiny Shakespeare has 1,115,394).", n=f"{len(text):,}", limit=f"{MAX_CORPUS_CHARS:,}"
+        ))
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     if not text.strip():
-        raise CorpusError("This file contains only spaces and line breaks; there is nothing to learn.")
+        raise CorpusError(_("This file contains only spaces and line breaks; there is nothing to learn."))
     return text
 
 
@@ -250,14 +254,28 @@ def _not_utf8_message(data: bytes, problem: str) -> str:
     sample = data[:_SNIFF_BYTES]
     non_text = len(sample) - len(sample.translate(None, _NON_TEXT_BYTES))
     if non_text > _MAX_CONTROL_SHARE * len(sample):
-        where = re.search(r"\((byte .*?)\)", problem)
-        return ("This looks like a binary file, not text (" + (where.group(1) + " is not UTF-8; " if where else "")
-                + f"{non_text:,} of its first {len(sample):,} bytes are control codes). Upload plain UTF-8 text.")
+        bad = _first_bad_byte(data)
+        if bad is None:
+            return _("This looks like a binary file, not text ({count} of its first {total} bytes are control "
+                     "codes). Upload plain UTF-8 text.", count=f"{non_text:,}", total=f"{len(sample):,}")
+        return _("This looks like a binary file, not text (byte {byte} at position {position} is not UTF-8; "
+                 "{count} of its first {total} bytes are control codes). Upload plain UTF-8 text.",
+                 byte=f"0x{bad[0]:02x}", position=bad[1], count=f"{non_text:,}", total=f"{len(sample):,}")
     if _looks_like_latin1(sample):
-        return (f"{problem} It looks like Latin-1 (Windows-1252) text: open it in an editor and save it as "
-                "UTF-8, then upload it again.")
-    return (f"{problem} It may be in another encoding (such as GBK or Big5 for Chinese): open it in an editor "
-            "and save it as UTF-8, then upload it again.")
+        return _("{problem} It looks like Latin-1 (Windows-1252) text: open it in an editor and save it as "
+                 "UTF-8, then upload it again.", problem=problem)
+    return _("{problem} It may be in another encoding (such as GBK or Big5 for Chinese): open it in an editor "
+             "and save it as UTF-8, then upload it again.", problem=problem)
+
+
+def _first_bad_byte(data: bytes) -> tuple[int, int] | None:
+    """The first byte that is not UTF-8 and its position (after a BOM, as decode_utf8_text counts)."""
+    offset = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        data[offset:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data[offset + exc.start], offset + exc.start
+    return None
 
 
 def _looks_like_latin1(sample: bytes) -> bool:
@@ -305,9 +323,9 @@ def encode(text: str, vocab: Vocab) -> np.ndarray:
         return np.fromiter((vocab.char_to_index[c] for c in text), dtype=np.int64, count=len(text))
     except KeyError:
         unknown = sorted({c for c in text if c not in vocab.char_to_index})
-        raise CorpusError(
-            "These characters are not in the vocabulary: " + ", ".join(repr(c) for c in unknown)
-        ) from None
+        raise CorpusError(_(
+            "These characters are not in the vocabulary: {chars}", chars=", ".join(repr(c) for c in unknown)
+        )) from None
 
 
 def decode(indices: Sequence[int] | np.ndarray | torch.Tensor, vocab: Vocab) -> str:
@@ -417,29 +435,39 @@ def minimum_corpus_length(batch_size: int, num_steps: int) -> int:
     return batch_size * (num_steps + 1)
 
 
-def check_corpus_size(n_chars: int, batch_size: int, num_steps: int) -> str | None:
-    """None if ``n_chars`` give at least one minibatch in both schemes, else advice."""
+def check_corpus_size(n_chars: int, batch_size: int, num_steps: int, *, training_part: bool = False) -> str | None:
+    """None if ``n_chars`` give at least one minibatch in both schemes, else advice (about "the
+    training part (the first 90%)" rather than "the text" with ``training_part``)."""
     needed = minimum_corpus_length(batch_size, num_steps)
     if n_chars >= needed:
         return None
     if n_chars < 2:
-        return (
-            f"The text has {n_chars} character{'s' if n_chars != 1 else ''}; at least 2 are "
-            "needed (one to read, one to predict)."
-        )
+        if training_part:
+            if n_chars == 1:
+                return _("The training part (the first 90%) has 1 character; at least 2 are needed (one to read, "
+                         "one to predict).")
+            return _("The training part (the first 90%) has {n} characters; at least 2 are needed (one to read, "
+                     "one to predict).", n=n_chars)
+        if n_chars == 1:
+            return _("The text has 1 character; at least 2 are needed (one to read, one to predict).")
+        return _("The text has {n} characters; at least 2 are needed (one to read, one to predict).", n=n_chars)
     suggestions = []
     if n_chars // (num_steps + 1) >= 1:
-        suggestions.append(f"batch size {n_chars // (num_steps + 1)} with {num_steps} steps")
+        suggestions.append(_("batch size {batch} with {steps} steps", batch=n_chars // (num_steps + 1),
+                             steps=num_steps))
     if n_chars // batch_size - 1 >= 1:
-        suggestions.append(f"{n_chars // batch_size - 1} steps with batch size {batch_size}")
+        suggestions.append(_("{steps} steps with batch size {batch}", steps=n_chars // batch_size - 1,
+                             batch=batch_size))
     if not suggestions:
-        suggestions.append(f"batch size 1 with {min(num_steps, n_chars - 1)} steps")
-    return (
-        f"The text has {n_chars:,} characters, but one minibatch of {batch_size} rows × "
-        f"{num_steps} steps needs at least {needed:,}. Use a longer text, or try "
-        + " or ".join(suggestions)
-        + "."
-    )
+        suggestions.append(_("batch size {batch} with {steps} steps", batch=1, steps=min(num_steps, n_chars - 1)))
+    suggestion = (suggestions[0] if len(suggestions) == 1
+                  else _("{first} or {second}", first=suggestions[0], second=suggestions[1]))
+    named = dict(n=f"{n_chars:,}", batch=batch_size, steps=num_steps, needed=f"{needed:,}", suggestion=suggestion)
+    if training_part:
+        return _("The training part (the first 90%) has {n} characters, but one minibatch of {batch} rows × "
+                 "{steps} steps needs at least {needed}. Use a longer text, or try {suggestion}.", **named)
+    return _("The text has {n} characters, but one minibatch of {batch} rows × {steps} steps needs at least "
+             "{needed}. Use a longer text, or try {suggestion}.", **named)
 
 
 def perplexity(mean_cross_entropy: float) -> float:

@@ -20,9 +20,12 @@ from rnnviz.lessons.charlm.corpora import (  # noqa: F401
     CorpusText,
     PreparedCorpus,
     custom_corpus,
+    language_label,
+    LANGUAGE_LABELS,
     lyrics_corpus,
     names_corpus,
     shakespeare_corpus,
+    shown_corpus_title,
 )
 from rnnviz.lessons.charlm.fastpath import (  # noqa: F401
     Forward,

@@ -13,6 +13,7 @@ from rnnviz.data.corpus import (
 )
 from rnnviz.lessons.charlm.corpora import CorpusText, PreparedCorpus
 from rnnviz.data.budget import FLOAT_BYTES, INDEX_BYTES
+from rnnviz.i18n import N_, _
 from rnnviz.lessons.charlm.limits import (
     BYTES_PER_GATE_UNIT,
     BYTES_PER_PARAMETER,
@@ -28,14 +29,14 @@ from rnnviz.lessons.charlm.limits import (
 
 
 MODEL_PRESETS: dict[str, ModelPreset] = {
-    "scratch": ModelPreset("From-scratch RNN (W_xh, W_hh, b_h, W_hq)", "rnn", "scratch"),
+    "scratch": ModelPreset(N_("From-scratch RNN (W_xh, W_hh, b_h, W_hq)"), "rnn", "scratch"),  # translate() the label
     "rnn": ModelPreset("nn.RNN", "rnn", "fused"),
     "gru": ModelPreset("nn.GRU", "gru", "fused"),
     "lstm": ModelPreset("nn.LSTM", "lstm", "fused"),
 }
-SAMPLING_SCHEMES: dict[str, str] = {
-    "sequential": "Sequential (adjacent): carry the state over, detached",
-    "random": "Random: re-initialise the state every minibatch",
+SAMPLING_SCHEMES: dict[str, str] = {  # labels marked for translation: show them with translate()
+    "sequential": N_("Sequential (adjacent): carry the state over, detached"),
+    "random": N_("Random: re-initialise the state every minibatch"),
 }
 DATA_FIELDS = ("sampling", "num_steps", "batch_size")  # change how minibatches are cut, keep the model
 
@@ -108,58 +109,67 @@ class CharLMConfig(LessonConfig):
     def validate(self, prepared: PreparedCorpus | None = None) -> None:
         """Raise ValueError (or CorpusError) with a message a student can act on."""
         if self.preset not in MODEL_PRESETS:
-            raise ValueError(f"Unknown model {self.preset!r}; choose one of {', '.join(MODEL_PRESETS)}.")
+            raise ValueError(_("Unknown model {model}; choose one of {choices}.", model=repr(self.preset),
+                               choices=", ".join(MODEL_PRESETS)))
         if self.sampling not in SAMPLING_SCHEMES:
-            raise ValueError(f"Sampling must be 'random' or 'sequential', not {self.sampling!r}.")
+            raise ValueError(_("Sampling must be 'random' or 'sequential', not {sampling}.",
+                               sampling=repr(self.sampling)))
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"The batch size must be between 1 and {MAX_BATCH_SIZE}, not {self.batch_size}.")
+            raise ValueError(_("The batch size must be between 1 and {limit}, not {value}.",
+                               limit=MAX_BATCH_SIZE, value=self.batch_size))
         if not 1 <= self.num_steps <= MAX_NUM_STEPS:
-            raise ValueError(f"The number of steps must be between 1 and {MAX_NUM_STEPS}, not {self.num_steps}.")
+            raise ValueError(_("The number of steps must be between 1 and {limit}, not {value}.",
+                               limit=MAX_NUM_STEPS, value=self.num_steps))
         if self.batch_size * self.num_steps > MAX_CHARS_PER_BATCH:
-            raise ValueError(f"A minibatch of {self.batch_size} × {self.num_steps} = "
-                             f"{self.batch_size * self.num_steps:,} characters is too large; keep batch × steps "
-                             f"at most {MAX_CHARS_PER_BATCH:,}.")
+            raise ValueError(_("A minibatch of {batch} × {steps} = {chars} characters is too large; keep "
+                               "batch × steps at most {limit}.", batch=self.batch_size, steps=self.num_steps,
+                               chars=f"{self.batch_size * self.num_steps:,}", limit=f"{MAX_CHARS_PER_BATCH:,}"))
         self.train_config().validate()
         vocab_size = len(prepared.vocab) if prepared is not None else 2
         self.model_config(vocab_size).validate()
         if prepared is None:
             return
         self._check_memory(vocab_size, prepared.n_chars)
-        problem = check_corpus_size(len(prepared.train), self.batch_size, self.num_steps)
+        problem = check_corpus_size(len(prepared.train), self.batch_size, self.num_steps, training_part=True)
         if problem:
-            raise CorpusError(problem.replace("The text has", "The training part (the first 90%) has"))
+            raise CorpusError(problem)
 
     def _check_memory(self, vocab_size: int, n_chars: int) -> None:
         estimate = self.memory_estimate(vocab_size, n_chars)
         if estimate.total <= LESSON_MAX_BYTES:
             return
         mb = 1e6
-        message = (f"Training this model on this text would need about {estimate.total / mb:,.0f} MB of the server's "
-                   f"memory (the model and its optimizer {estimate.model / mb:,.0f} MB, one minibatch "
-                   f"{estimate.minibatch / mb:,.0f} MB); one lesson may use at most {LESSON_MAX_BYTES / mb:,.0f} MB, "
-                   "so that a class can share the server. ")
+        message = _("Training this model on this text would need about {total} MB of the server's memory (the "
+                    "model and its optimizer {model} MB, one minibatch {minibatch} MB); one lesson may use at most "
+                    "{limit} MB, so that a class can share the server.", total=f"{estimate.total / mb:,.0f}",
+                    model=f"{estimate.model / mb:,.0f}", minibatch=f"{estimate.minibatch / mb:,.0f}",
+                    limit=f"{LESSON_MAX_BYTES / mb:,.0f}") + " "
         chars = self.batch_size * self.num_steps
         room = LESSON_MAX_BYTES - estimate.corpus - estimate.model
         fits = int(room * chars // estimate.minibatch) if room > 0 else 0
         if estimate.model >= estimate.minibatch or fits < MIN_CHARS_PER_BATCH:
             one_hot_rows = vocab_size * GATE_BLOCKS[MODEL_PRESETS[self.preset].cell_type] * self.hidden_size
-            advice = "use a smaller hidden size or fewer layers"
+            weights = f"{estimate.weights / 1e6:,.1f}"
             if self.embedding_dim is None and one_hot_rows > estimate.weights / 3:
-                advice = (f"with {vocab_size:,} distinct characters and one-hot input, every character has its own "
-                          f"weights in and out: use an embedding, a smaller hidden size, or a text with fewer "
-                          "distinct characters")
-            raise ValueError(message + f"The model has {estimate.weights / 1e6:,.1f} million weights; " + advice + ".")
+                raise ValueError(message + _(
+                    "The model has {weights} million weights; with {vocab} distinct characters and one-hot input, "
+                    "every character has its own weights in and out: use an embedding, a smaller hidden size, or a "
+                    "text with fewer distinct characters.", weights=weights, vocab=f"{vocab_size:,}"))
+            raise ValueError(message + _("The model has {weights} million weights; use a smaller hidden size or "
+                                         "fewer layers.", weights=weights))
         if estimate.scores >= estimate.states:
             scores = chars * vocab_size
-            raise ValueError(
-                message + f"A minibatch of {self.batch_size} × {self.num_steps} characters over {vocab_size:,} "
-                f"distinct characters needs {scores / 1e6:,.{0 if scores >= 10e6 else 1}f} million scores (one per "
-                f"character and possible next character): use a smaller batch or fewer steps (batch × steps at "
-                f"most {fits:,} here), or a text with fewer distinct characters.")
-        raise ValueError(
-            message + f"Each of the {self.batch_size} × {self.num_steps} characters of a minibatch keeps "
-            f"{self.num_layers} layer(s) of {self.hidden_size} units and their gates for the backward pass: use a "
-            f"smaller batch or fewer steps (batch × steps at most {fits:,} here), or a smaller hidden size.")
+            raise ValueError(message + _(
+                "A minibatch of {batch} × {steps} characters over {vocab} distinct characters needs {scores} million "
+                "scores (one per character and possible next character): use a smaller batch or fewer steps "
+                "(batch × steps at most {fits} here), or a text with fewer distinct characters.",
+                batch=self.batch_size, steps=self.num_steps, vocab=f"{vocab_size:,}",
+                scores=f"{scores / 1e6:,.{0 if scores >= 10e6 else 1}f}", fits=f"{fits:,}"))
+        raise ValueError(message + _(
+            "Each of the {batch} × {steps} characters of a minibatch keeps {layers} layer(s) of {hidden} units and "
+            "their gates for the backward pass: use a smaller batch or fewer steps (batch × steps at most {fits} "
+            "here), or a smaller hidden size.", batch=self.batch_size, steps=self.num_steps, layers=self.num_layers,
+            hidden=self.hidden_size, fits=f"{fits:,}"))
 
 
 MIN_CHARS_PER_BATCH = 64  # below this, advising a smaller batch is not useful: the model itself is too big

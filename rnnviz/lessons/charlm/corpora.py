@@ -18,6 +18,7 @@ from rnnviz.data.corpus import (
     split_train_validation,
 )
 from rnnviz.data.download import ProgressCallback
+from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.charlm.limits import (
     LYRICS_BOOK_CHARS,
     MAX_PASTED_CHARS,
@@ -37,6 +38,29 @@ class CorpusText:
     title: str
     text: str = field(compare=False, repr=False)
     prefixes: tuple[str, ...] = field(default=(), compare=False)  # what the samples continue
+    source_name: str = field(default="", compare=False, repr=False)  # custom: the file's name, or "pasted text"
+
+    def shown_title(self) -> str:
+        """``title`` in the current language (``title`` itself stays English: it is built once and
+        shared by every session, and the pretraining command prints it)."""
+        return shown_corpus_title(self.key, len(self.text), self.title, n_lines=self.text.count("\n"),
+                                  source_name=self.source_name)
+
+
+def shown_corpus_title(key: str, n_chars: int, fallback: str, n_lines: int = 0, source_name: str = "") -> str:
+    """The title of the corpus ``key`` of ``n_chars`` characters, in the current language."""
+    kind, _sep, rest = key.partition(":")
+    n = f"{n_chars:,}"
+    if kind == "jaychou_lyrics":
+        return _("Jay Chou lyrics (all)") if rest == "all" else _("Jay Chou lyrics (first {n} characters)", n=n)
+    if kind == "tinyshakespeare":
+        return _("Tiny Shakespeare (all)") if rest == "all" else _("Tiny Shakespeare (first {n} characters)", n=n)
+    if kind == "names":
+        return _("{language} surnames ({count} names, one per line)", language=language_label(rest),
+                 count=f"{n_lines:,}")
+    if kind == "custom" and source_name:
+        return _("{name} ({n} characters)", name=translate(source_name), n=n)
+    return fallback
 
 
 def lyrics_corpus(first_n_chars: int | None = LYRICS_BOOK_CHARS, progress: ProgressCallback | None = None) -> CorpusText:
@@ -62,35 +86,42 @@ def names_corpus(language: str, names_dir: Path | None = None, seed: int = 0) ->
     from rnnviz.data import names
 
     if language not in names.LANGUAGES:
-        raise CorpusError(f"Unknown language {language!r}; choose one of {', '.join(names.LANGUAGES)}.")
+        raise CorpusError(_("Unknown language {language}; choose one of {choices}.", language=repr(language),
+                            choices=", ".join(names.LANGUAGES)))
     dataset = names.load_names(names_dir)
     label = names.LANGUAGES.index(language)
     chosen = [name for name, lab in zip(dataset.names, dataset.labels) if lab == label]
     order = np.random.default_rng(seed).permutation(len(chosen))
     lines = [chosen[i] for i in order]
     text = "\n".join(lines) + "\n"
-    initials = [c for c, _ in sorted(_counts(name[0] for name in lines).items(), key=lambda kv: -kv[1])[:2]]
+    initials = [c for c, _count in sorted(_counts(name[0] for name in lines).items(), key=lambda kv: -kv[1])[:2]]
     return CorpusText(f"names:{language}", f"{language} surnames ({len(lines):,} names, one per line)", text,
                       tuple(initials))
 
 
-def custom_corpus(data: bytes | str, name: str = "your text") -> CorpusText:
+YOUR_TEXT, PASTED_TEXT = N_("your text"), N_("pasted text")  # the names of a custom text without a file name
+
+
+def custom_corpus(data: bytes | str, name: str = YOUR_TEXT) -> CorpusText:
     """Uploaded bytes (decoded strictly as UTF-8) or pasted text, checked like an upload."""
     if isinstance(data, (bytes, bytearray)):
         text = decode_uploaded_text(bytes(data))
     else:
         if len(data) > MAX_PASTED_CHARS:
-            raise CorpusError(f"The pasted text has {len(data):,} characters; the limit is {MAX_PASTED_CHARS:,}. "
-                              "Paste a shorter text or upload a file.")
+            raise CorpusError(_("The pasted text has {n} characters; the limit is {limit}. "
+                                "Paste a shorter text or upload a file.",
+                                n=f"{len(data):,}", limit=f"{MAX_PASTED_CHARS:,}"))
         text = decode_uploaded_text(data.encode("utf-8"), max_bytes=4 * MAX_PASTED_CHARS)
     text = text.replace("\r", "\n")
     if len(text) < MIN_CORPUS_CHARS:
-        raise CorpusError(f"The text has only {len(text)} characters; a language model needs at least "
-                          f"{MIN_CORPUS_CHARS} (and learns something from a few thousand).")
+        raise CorpusError(_("The text has only {n} characters; a language model needs at least "
+                            "{minimum} (and learns something from a few thousand).",
+                            n=len(text), minimum=MIN_CORPUS_CHARS))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     frequent = max(_counts(c for c in text if not c.isspace()).items(), key=lambda kv: kv[1], default=(text[0], 0))[0]
     prefixes = tuple(dict.fromkeys(p for p in (text[:2], frequent) if p.strip()))
-    return CorpusText(f"custom:{digest}", f"{name} ({len(text):,} characters)", text, prefixes or (text[:1],))
+    return CorpusText(f"custom:{digest}", f"{name} ({len(text):,} characters)", text, prefixes or (text[:1],),
+                      source_name=name)
 
 
 def _counts(items) -> dict[str, int]:
@@ -113,14 +144,15 @@ class PreparedCorpus:
     def from_corpus(cls, corpus: CorpusText) -> "PreparedCorpus":
         text = corpus.text
         if len(text) < MIN_CORPUS_CHARS:
-            raise CorpusError(f"The text has only {len(text)} characters; at least {MIN_CORPUS_CHARS} are needed.")
+            raise CorpusError(_("The text has only {n} characters; at least {minimum} are needed.",
+                                n=len(text), minimum=MIN_CORPUS_CHARS))
         if len(text) > MAX_CORPUS_CHARS:  # checked before its indices (8 bytes a character) exist
-            raise CorpusError(f"The text has {len(text):,} characters; the limit is {MAX_CORPUS_CHARS:,}. "
-                              "Use a shorter text.")
+            raise CorpusError(_("The text has {n} characters; the limit is {limit}. Use a shorter text.",
+                                n=f"{len(text):,}", limit=f"{MAX_CORPUS_CHARS:,}"))
         vocab = build_vocab(text)
         if len(vocab) > MAX_VOCAB:
-            raise CorpusError(f"This text has {len(vocab):,} distinct characters; the limit is {MAX_VOCAB:,}. "
-                              "Use a shorter or less varied text.")
+            raise CorpusError(_("This text has {n} distinct characters; the limit is {limit}. "
+                                "Use a shorter or less varied text.", n=f"{len(vocab):,}", limit=f"{MAX_VOCAB:,}"))
         train, validation = split_train_validation(encode(text, vocab), VALIDATION_FRACTION)
         return cls(corpus, vocab, train, validation)
 
@@ -136,11 +168,11 @@ class PreparedCorpus:
 
 # --- what a student picked in the sidebar -----------------------------------------------------------------
 
-CORPUS_SOURCES: dict[str, str] = {
-    "lyrics": "Jay Chou lyrics (the book's corpus)",
-    "shakespeare": "Tiny Shakespeare",
-    "names": "Surnames of one language",
-    "custom": "Your own text (upload or paste)",
+CORPUS_SOURCES: dict[str, str] = {  # labels marked for translation: show them with translate()
+    "lyrics": N_("Jay Chou lyrics (the book's corpus)"),
+    "shakespeare": N_("Tiny Shakespeare"),
+    "names": N_("Surnames of one language"),
+    "custom": N_("Your own text (upload or paste)"),
 }
 
 
@@ -180,10 +212,10 @@ class CorpusChoice:
         if self.source == "names":
             return names_corpus(self.language)
         if self.uploaded is not None:
-            return custom_corpus(self.uploaded, self.uploaded_name or "your text")
+            return custom_corpus(self.uploaded, self.uploaded_name or YOUR_TEXT)
         if self.pasted.strip():
-            return custom_corpus(self.pasted, "pasted text")
-        raise CorpusError("Upload a UTF-8 text file or paste some text to train on it.")
+            return custom_corpus(self.pasted, PASTED_TEXT)
+        raise CorpusError(_("Upload a UTF-8 text file or paste some text to train on it."))
 
 
 def corpus_for(choice: CorpusChoice, current: CorpusText | None,
@@ -194,3 +226,18 @@ def corpus_for(choice: CorpusChoice, current: CorpusText | None,
         return current
     corpus = choice.load(progress)
     return current if current is not None and current.key == corpus.key else corpus
+
+
+# The languages of the surnames data (rnnviz.data.names.LANGUAGES), as labels: the English names stay the keys.
+LANGUAGE_LABELS: dict[str, str] = {
+    "Arabic": N_("Arabic"), "Chinese": N_("Chinese"), "Czech": N_("Czech"), "Dutch": N_("Dutch"),
+    "English": N_("English"), "French": N_("French"), "German": N_("German"), "Greek": N_("Greek"),
+    "Irish": N_("Irish"), "Italian": N_("Italian"), "Japanese": N_("Japanese"), "Korean": N_("Korean"),
+    "Polish": N_("Polish"), "Portuguese": N_("Portuguese"), "Russian": N_("Russian"), "Scottish": N_("Scottish"),
+    "Spanish": N_("Spanish"), "Vietnamese": N_("Vietnamese"),
+}
+
+
+def language_label(language: str) -> str:
+    """A language of the surnames data, in the current language (英语 for "English")."""
+    return translate(LANGUAGE_LABELS.get(language, language))

@@ -12,6 +12,7 @@ from rnnviz.data.corpus import (
     random_minibatches,
     sequential_minibatches,
 )
+from rnnviz.i18n import _
 from rnnviz.lessons.charlm.config import SAMPLING_SCHEMES
 from rnnviz.lessons.charlm.fastpath import Forward, plain_forward
 
@@ -42,7 +43,7 @@ class MinibatchFeeder:
     def configure(self, sampling: str, batch_size: int, num_steps: int) -> None:
         """New settings from the next minibatch on: a fresh epoch, and the state starts from zeros."""
         if sampling not in SAMPLING_SCHEMES:
-            raise ValueError(f"Sampling must be 'random' or 'sequential', not {sampling!r}.")
+            raise ValueError(_("Sampling must be 'random' or 'sequential', not {sampling}.", sampling=repr(sampling)))
         problem = check_corpus_size(len(self.train), batch_size, num_steps)
         if problem:
             raise CorpusError(problem)
@@ -78,7 +79,7 @@ class MinibatchFeeder:
             self._start_epoch()
             batch = next(self._iterator, None)
             if batch is None:  # configure() checked the size, so this cannot happen
-                raise CorpusError("The training text is too short for one minibatch.")
+                raise CorpusError(_("The training text is too short for one minibatch."))
         # The state starts from zeros for random minibatches and at the start of every epoch.
         self._fresh_state = self.sampling == "random" or self.batch_in_epoch == 0
         self.batch_in_epoch += 1

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from rnnviz.core.models import RecurrentModel
 from rnnviz.core.unroll import IncrementalUnroll, explicit_stepper
+from rnnviz.i18n import N_, _
 from rnnviz.data.corpus import (
     Vocab,
     encode,
@@ -25,10 +26,10 @@ from rnnviz.lessons.charlm.limits import (
 
 # --- generation ----------------------------------------------------------------------------------------------
 
-GENERATION_METHODS: dict[str, str] = {
-    "greedy": "Greedy: always the most likely character",
-    "temperature": "Sample with a temperature",
-    "top_k": "Sample from the top k (with the temperature)",
+GENERATION_METHODS: dict[str, str] = {  # labels marked for translation: show them with translate()
+    "greedy": N_("Greedy: always the most likely character"),
+    "temperature": N_("Sample with a temperature"),
+    "top_k": N_("Sample from the top k (with the temperature)"),
 }
 
 
@@ -42,14 +43,16 @@ class GenerationConfig:
 
     def validate(self) -> None:
         if self.method not in GENERATION_METHODS:
-            raise ValueError(f"The method must be one of {', '.join(GENERATION_METHODS)}, not {self.method!r}.")
+            raise ValueError(_("The method must be one of {choices}, not {method}.",
+                               choices=", ".join(GENERATION_METHODS), method=repr(self.method)))
         if not 1 <= self.num_chars <= MAX_GENERATE:
-            raise ValueError(f"Generate between 1 and {MAX_GENERATE} characters, not {self.num_chars}.")
+            raise ValueError(_("Generate between 1 and {limit} characters, not {value}.", limit=MAX_GENERATE,
+                               value=self.num_chars))
         if not (MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE):
-            raise ValueError(f"The temperature must be between {MIN_TEMPERATURE} and {MAX_TEMPERATURE}, "
-                             f"not {self.temperature}.")
+            raise ValueError(_("The temperature must be between {low} and {high}, not {value}.",
+                               low=MIN_TEMPERATURE, high=MAX_TEMPERATURE, value=self.temperature))
         if self.top_k < 1:
-            raise ValueError(f"k must be at least 1, not {self.top_k}.")
+            raise ValueError(_("k must be at least 1, not {value}.", value=self.top_k))
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,25 @@ class PrefixCheck:
     @property
     def message(self) -> str | None:
         if not self.typed:
-            return "Type a prefix for the model to continue."
+            return _("Type a prefix for the model to continue.")
         if not self.unknown:
             return None
         names = ", ".join(f"“{_visible(c)}”" for c in self.unknown)
         if not self.used:
-            return (f"None of the prefix's characters are in the model's vocabulary ({names}), so there is "
-                    "nothing to continue. Type characters that occur in the corpus.")
-        return (f"Not in the model's vocabulary, so left out of the prefix: {names}. "
-                f"The model continues “{self.used}”.")
+            return _("None of the prefix's characters are in the model's vocabulary ({names}), so there is "
+                     "nothing to continue. Type characters that occur in the corpus.", names=names)
+        return _("Not in the model's vocabulary, so left out of the prefix: {names}. The model continues "
+                 "“{used}”.", names=names, used=self.used)
 
 
 def _visible(char: str) -> str:
-    return {" ": "space", "\n": "newline", "\t": "tab"}.get(char, char)
+    if char == " ":
+        return _("space")
+    if char == "\n":
+        return _("newline")
+    if char == "\t":
+        return _("tab")
+    return char
 
 
 def check_prefix(prefix: str, vocab: Vocab) -> PrefixCheck:
@@ -210,7 +219,7 @@ def generate(model: RecurrentModel, vocab: Vocab, prefix: str, config: Generatio
     config.validate()
     check = check_prefix(prefix, vocab)
     if not check.used:
-        raise ValueError(check.message or "The prefix is empty.")
+        raise ValueError(check.message or _("The prefix is empty."))
     generator = torch.Generator().manual_seed(int(config.seed))
     reader = StepReader(model)
     logits = reader.read_all(encode(check.used, vocab))
@@ -241,7 +250,7 @@ def greedy_continuation(model: RecurrentModel, vocab: Vocab, prefix: str, num_ch
     reader = StepReader(model)
     logits = reader.read_all(encode(check.used, vocab))
     out: list[int] = []
-    for _ in range(num_chars):
+    for _step in range(num_chars):
         out.append(int(torch.argmax(logits)))
         logits = reader.read(out[-1])
     return "".join(vocab.index_to_char[i] for i in out)
@@ -251,7 +260,7 @@ def vocab_from_chars(chars: Sequence[str]) -> Vocab:
     """A :class:`Vocab` from an ``index_to_char`` list (e.g. a checkpoint's), counts unknown (0)."""
     chars = tuple(chars)
     if len(set(chars)) != len(chars) or not all(isinstance(c, str) and len(c) == 1 for c in chars):
-        raise ValueError("A vocabulary must be a list of distinct single characters.")
+        raise ValueError(_("A vocabulary must be a list of distinct single characters."))
     return Vocab(chars, {c: i for i, c in enumerate(chars)}, (0,) * len(chars))
 
 

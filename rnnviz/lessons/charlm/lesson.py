@@ -196,7 +196,7 @@ class CharLMLesson(Lesson):
         prefix = self.prefixes()[0]
         with reading(self.model) as model:
             result = generate(model, self.vocab, prefix, GenerationConfig(num_chars=REPLAY_CHARS))
-        indices, probs, _ = result.top_candidates(REPLAY_CANDIDATES)
+        indices, probs, _model_probs = result.top_candidates(REPLAY_CANDIDATES)
         chars = [[self.vocab.index_to_char[i] for i in row] for row in indices]
         return {"candidate_probs": probs}, {"prefix": result.prefix, "continuation": result.continuation,
                                               "candidate_chars": chars}

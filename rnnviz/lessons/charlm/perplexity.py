@@ -9,6 +9,7 @@ from torch import nn
 from rnnviz.data.corpus import (
     perplexity,
 )
+from rnnviz.i18n import _
 from rnnviz.lessons.charlm.limits import EVAL_MAX_CHARS, EVAL_MAX_SCORES, EVAL_ROWS
 
 # --- perplexity --------------------------------------------------------------------------------------------
@@ -31,7 +32,7 @@ def evaluate_perplexity(
     data = np.asarray(indices, dtype=np.int64)[: max_chars + 1]
     n_pairs = len(data) - 1
     if n_pairs < 1:
-        raise ValueError("The validation text needs at least 2 characters.")
+        raise ValueError(_("The validation text needs at least 2 characters."))
     rows = max(1, min(rows, n_pairs))
     length = n_pairs // rows
     x = torch.from_numpy(data[: rows * length].reshape(rows, length))

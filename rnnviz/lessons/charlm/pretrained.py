@@ -25,7 +25,8 @@ from rnnviz.data.corpus import (
 )
 from rnnviz.data.download import DatasetError
 from rnnviz.lessons.charlm.config import MODEL_PRESETS, SAMPLING_SCHEMES, CharLMConfig
-from rnnviz.lessons.charlm.corpora import CorpusText, lyrics_corpus, shakespeare_corpus
+from rnnviz.i18n import _
+from rnnviz.lessons.charlm.corpora import CorpusText, lyrics_corpus, shakespeare_corpus, shown_corpus_title
 from rnnviz.lessons.charlm.generate import vocab_from_chars
 from rnnviz.lessons.charlm.lesson import CharLMLesson
 from rnnviz.lessons.charlm.limits import LYRICS_BOOK_CHARS, TASK
@@ -48,20 +49,32 @@ class PretrainedLM:
     def title(self) -> str:
         return str(self.metadata.get("title", "pretrained model"))
 
+    def shown_title(self) -> str:
+        """``title`` in the current language ("nn.RNN 256 trained on Jay Chou lyrics (first 10,000 characters)")."""
+        title = self.metadata.get("title")
+        if not title:
+            return _("pretrained model")
+        model, sep, corpus_title = str(title).partition(" trained on ")
+        if not sep:
+            return str(title)
+        corpus = shown_corpus_title(str(self.metadata.get("corpus", "")), int(self.metadata.get("corpus_chars") or 0),
+                                    corpus_title)
+        return _("{model} trained on {corpus}", model=model, corpus=corpus)
+
 
 def load_pretrained(source: Path | bytes) -> PretrainedLM:
     """Load a character-LM checkpoint (weights_only); CheckpointError with a reason otherwise."""
     checkpoint: Checkpoint = load_checkpoint(source)
     meta = checkpoint.metadata
     if meta.get("task") != TASK:
-        raise CheckpointError("This checkpoint is not a character language model.")
+        raise CheckpointError(_("This checkpoint is not a character language model."))
     try:
         vocab = vocab_from_chars(meta.get("vocabulary") or ())
     except ValueError as err:
-        raise CheckpointError(f"The checkpoint's vocabulary is unusable: {err}") from err
+        raise CheckpointError(_("The checkpoint's vocabulary is unusable: {problem}", problem=str(err))) from err
     cfg = checkpoint.model.config
     if not (cfg.input_size == cfg.output_size == len(vocab)):
-        raise CheckpointError("The checkpoint's vocabulary does not match its model's size.")
+        raise CheckpointError(_("The checkpoint's vocabulary does not match its model's size."))
     return PretrainedLM(checkpoint.model, vocab, meta)
 
 
