@@ -12,7 +12,6 @@ import re
 
 import pytest
 
-from tests.app.conftest import open_page
 from tests.i18n_helpers import english_sentences, figure_texts, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")

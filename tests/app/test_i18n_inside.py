@@ -108,7 +108,7 @@ def test_gradients_page_in_chinese():
     race = at.session_state["inside_gradients"].lesson.race
     assert race.step_count == 2 and [e.name for e in race.entries] == ["vanilla RNN", "LSTM", "GRU"]  # keys stay
     texts = all_figure_texts(at)
-    assert {"普通 RNN", "LSTM", "GRU", "随机猜测"} <= set(texts), texts
+    assert {"普通 RNN", "长短期记忆网络 (LSTM)", "门控循环单元 (GRU)", "随机猜测"} <= set(texts), texts  # glossary terms
     replay = chart_spec(at, "训练回放：读取")
     assert "<b>普通 RNN</b>" in [a["text"] for a in replay["layout"]["annotations"]]
     assert replay["layout"]["annotations"][-1]["text"].startswith("<b>第 2 步：回答 普通 RNN ")
