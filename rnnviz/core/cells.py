@@ -25,6 +25,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from rnnviz.i18n import N_, _
+
 CELL_TYPES = ("rnn", "lstm", "gru")
 
 # Names of the explicit parameters of each cell, in the order they are created.
@@ -43,11 +45,12 @@ PARAM_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Gate values the tracer records per cell type (all in 0..1 except the tanh candidates).
+# Gate values the tracer records per cell type (all in 0..1 except the tanh candidates). The names
+# are keys (English, in every language); show one with rnnviz.i18n.translate(name).
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "rnn": (),
-    "lstm": ("input gate i", "forget gate f", "candidate g", "output gate o"),
-    "gru": ("reset gate r", "update gate z", "candidate n"),
+    "lstm": (N_("input gate i"), N_("forget gate f"), N_("candidate g"), N_("output gate o")),
+    "gru": (N_("reset gate r"), N_("update gate z"), N_("candidate n")),
 }
 
 # How many stacked gate blocks PyTorch keeps in weight_ih / weight_hh.
@@ -97,7 +100,7 @@ def cell_step(
     if cell_type == "gru":
         h, gates = gru_step(x, state[0], p)
         return (h,), gates
-    raise ValueError(f"unknown cell type {cell_type!r}; expected one of {CELL_TYPES}")
+    raise ValueError(_("unknown cell type {value!r}; expected one of {choices}", value=cell_type, choices=CELL_TYPES))
 
 
 def explicit_params(
@@ -127,7 +130,7 @@ def explicit_params(
             "W_xz": blocks_ih[1].T, "W_hz": blocks_hh[1].T, "b_z": b_ih[1] + b_hh[1],
             "W_xn": blocks_ih[2].T, "W_hn": blocks_hh[2].T, "b_xn": b_ih[2], "b_hn": b_hh[2],
         }
-    raise ValueError(f"unknown cell type {cell_type!r}")
+    raise ValueError(_("unknown cell type {value!r}", value=cell_type))
 
 
 class ScratchCell(nn.Module):
@@ -136,7 +139,7 @@ class ScratchCell(nn.Module):
     def __init__(self, cell_type: str, input_size: int, hidden_size: int):
         super().__init__()
         if cell_type not in CELL_TYPES:
-            raise ValueError(f"unknown cell type {cell_type!r}")
+            raise ValueError(_("unknown cell type {value!r}", value=cell_type))
         self.cell_type = cell_type
         self.input_size = input_size
         self.hidden_size = hidden_size

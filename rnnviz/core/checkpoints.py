@@ -20,6 +20,7 @@ import torch
 from rnnviz.core.models import MAX_PARAMETERS, ModelConfig, RecurrentModel
 from rnnviz.data.budget import MAX_CHECKPOINT_BYTES, MAX_CHECKPOINT_METADATA_BYTES, MAX_CHECKPOINT_RECORDS
 from rnnviz.data.download import DatasetError, zip_members
+from rnnviz.i18n import _
 
 FORMAT = "rnnviz-checkpoint"
 VERSION = 1
@@ -70,26 +71,28 @@ def load_checkpoint(source: Path | bytes) -> Checkpoint:
     try:
         payload = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except Exception as err:  # torch raises many kinds for corrupt or foreign files
-        raise CheckpointError(
+        raise CheckpointError(_(
             "This is not a readable rnnviz checkpoint (it is corrupt, or a pickle with objects "
-            f"we refuse to load): {type(err).__name__}"
+            "we refuse to load): {error}", error=type(err).__name__)
         ) from err
     finally:
         del data
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError("This file is a PyTorch file but not an rnnviz checkpoint.")
+        raise CheckpointError(_("This file is a PyTorch file but not an rnnviz checkpoint."))
     if payload.get("version") != VERSION:
-        raise CheckpointError(f"Checkpoint version {payload.get('version')!r} is not supported (expected {VERSION}).")
+        raise CheckpointError(_("Checkpoint version {version!r} is not supported (expected {expected}).",
+                                version=payload.get("version"), expected=VERSION))
     raw_config, state_dict = payload.get("model_config"), payload.get("state_dict")
     if not isinstance(raw_config, dict) or not isinstance(state_dict, dict):
-        raise CheckpointError("The checkpoint lacks its model description or its weights.")
+        raise CheckpointError(_("The checkpoint lacks its model description or its weights."))
     config = _model_config(raw_config)
     _check_state_dict(state_dict, config)
     try:
         model = RecurrentModel(config)
         model.load_state_dict(state_dict, strict=True)
     except (TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"The checkpoint's weights do not fit its model description: {err}") from err
+        raise CheckpointError(_("The checkpoint's weights do not fit its model description: {error}",
+                                error=err)) from err
     metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
     model.eval()
     return Checkpoint(model=model, metadata=metadata)
@@ -97,18 +100,23 @@ def load_checkpoint(source: Path | bytes) -> Checkpoint:
 
 def _read_source(source: Path | bytes) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        size, name = len(source), "That file"
+        size, name = len(source), None
     else:
         try:
             size, name = Path(source).stat().st_size, Path(source).name
         except FileNotFoundError as err:
-            raise CheckpointError(f"Checkpoint not found: {source}") from err
+            raise CheckpointError(_("Checkpoint not found: {path}", path=source)) from err
         except OSError as err:
-            raise CheckpointError(f"Cannot read the checkpoint {source}: {err}") from err
+            raise CheckpointError(_("Cannot read the checkpoint {path}: {error}", path=source, error=err)) from err
     if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"{name} is {size / 1e6:,.1f} MB, too large to be an rnnviz checkpoint (at most "
-            f"{MAX_CHECKPOINT_BYTES / 1e6:,.0f} MB: a model of {MAX_PARAMETERS / 1e6:.2f} million weights).")
+        sizes = dict(size=size / 1e6, limit=MAX_CHECKPOINT_BYTES / 1e6, weights=MAX_PARAMETERS / 1e6)
+        if name is None:
+            raise CheckpointError(_(
+                "That file is {size:,.1f} MB, too large to be an rnnviz checkpoint (at most "
+                "{limit:,.0f} MB: a model of {weights:.2f} million weights).", **sizes))
+        raise CheckpointError(_(
+            "{name} is {size:,.1f} MB, too large to be an rnnviz checkpoint (at most "
+            "{limit:,.0f} MB: a model of {weights:.2f} million weights).", name=name, **sizes))
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     return Path(source).read_bytes()
@@ -117,23 +125,24 @@ def _read_source(source: Path | bytes) -> bytes:
 def _check_archive(data: bytes) -> None:
     """The checkpoint is a zip (torch's format) whose records unpack to no more than the budget allows."""
     if not data.startswith(b"PK\x03\x04"):
-        raise CheckpointError("This is not a readable rnnviz checkpoint (it is not a PyTorch zip archive).")
+        raise CheckpointError(_("This is not a readable rnnviz checkpoint (it is not a PyTorch zip archive)."))
     try:
         records = zip_members(data, max_members=MAX_CHECKPOINT_RECORDS)
     except DatasetError as err:
-        raise CheckpointError(f"This is not a readable rnnviz checkpoint: {err}") from None
+        raise CheckpointError(_("This is not a readable rnnviz checkpoint: {error}", error=err)) from None
     unpacked = 0
     for info in records:
         limit = MAX_CHECKPOINT_METADATA_BYTES if info.filename.endswith(".pkl") else MAX_CHECKPOINT_BYTES
         if info.file_size > limit:
-            raise CheckpointError(
-                f"The checkpoint's record {info.filename} would unpack to {info.file_size / 1e6:,.1f} MB, more than "
-                f"the {limit / 1e6:,.0f} MB a record of an rnnviz checkpoint may have; refusing to load it.")
+            raise CheckpointError(_(
+                "The checkpoint's record {record} would unpack to {size:,.1f} MB, more than "
+                "the {limit:,.0f} MB a record of an rnnviz checkpoint may have; refusing to load it.",
+                record=info.filename, size=info.file_size / 1e6, limit=limit / 1e6))
         unpacked += info.file_size
     if unpacked > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"The checkpoint would unpack to {unpacked / 1e6:,.1f} MB, more than an rnnviz checkpoint may "
-            f"(at most {MAX_CHECKPOINT_BYTES / 1e6:,.0f} MB); refusing to load it.")
+        raise CheckpointError(_(
+            "The checkpoint would unpack to {size:,.1f} MB, more than an rnnviz checkpoint may "
+            "(at most {limit:,.0f} MB); refusing to load it.", size=unpacked / 1e6, limit=MAX_CHECKPOINT_BYTES / 1e6))
 
 
 _WHOLE_NUMBERS = ("input_size", "output_size", "hidden_size", "num_layers", "seed")
@@ -145,19 +154,20 @@ def _model_config(raw_config: dict) -> ModelConfig:
     values = {k: v for k, v in raw_config.items() if k in known}
     for key in ("input_size", "output_size"):
         if key not in values:
-            raise CheckpointError(f"The checkpoint's model description has no {key}.")
+            raise CheckpointError(_("The checkpoint's model description has no {key}.", key=key))
     for key, value in values.items():
         if key in _WHOLE_NUMBERS or (key == "embedding_dim" and value is not None):
             ok = isinstance(value, int) and not isinstance(value, bool)
         else:
             ok = key not in ("cell_type", "implementation") or isinstance(value, str)
         if not ok:
-            raise CheckpointError(f"The checkpoint's model description has {key} = {value!r}, which is not valid.")
+            raise CheckpointError(_("The checkpoint's model description has {key} = {value!r}, which is not valid.",
+                                    key=key, value=value))
     config = ModelConfig(**values)
     try:
         config.validate()
     except ValueError as err:
-        raise CheckpointError(f"The checkpoint's model description cannot be used here: {err}") from err
+        raise CheckpointError(_("The checkpoint's model description cannot be used here: {error}", error=err)) from err
     return config
 
 
@@ -168,22 +178,30 @@ def _check_state_dict(state_dict: dict, config: ModelConfig) -> None:
     unexpected = sorted(str(k) for k in state_dict if k not in expected)
     missing = sorted(k for k in expected if k not in state_dict)
     if unexpected or missing:
-        parts = []
+        def listing(names: list[str]) -> str:
+            return ", ".join(names[:5]) + ("…" if len(names) > 5 else "")
+
+        if unexpected and missing:
+            raise CheckpointError(_(
+                "The checkpoint's weights do not fit its model description: unexpected tensors {unexpected}; "
+                "missing tensors {missing}.", unexpected=listing(unexpected), missing=listing(missing)))
         if unexpected:
-            parts.append("unexpected tensors " + ", ".join(unexpected[:5]) + ("…" if len(unexpected) > 5 else ""))
-        if missing:
-            parts.append("missing tensors " + ", ".join(missing[:5]) + ("…" if len(missing) > 5 else ""))
-        raise CheckpointError(f"The checkpoint's weights do not fit its model description: {'; '.join(parts)}.")
+            raise CheckpointError(_("The checkpoint's weights do not fit its model description: "
+                                    "unexpected tensors {unexpected}.", unexpected=listing(unexpected)))
+        raise CheckpointError(_("The checkpoint's weights do not fit its model description: "
+                                "missing tensors {missing}.", missing=listing(missing)))
     for name, want in expected.items():
         got = state_dict[name]
         if not isinstance(got, torch.Tensor) or got.layout != torch.strided or got.is_quantized:
-            raise CheckpointError(f"The checkpoint's {name} is not a plain tensor.")
+            raise CheckpointError(_("The checkpoint's {name} is not a plain tensor.", name=name))
         if tuple(got.shape) != tuple(want.shape) or got.dtype != want.dtype:
-            raise CheckpointError(
-                f"The checkpoint's weights do not fit its model description: {name} has shape "
-                f"{tuple(got.shape)} ({got.dtype}), but the description implies {tuple(want.shape)} ({want.dtype}).")
+            raise CheckpointError(_(
+                "The checkpoint's weights do not fit its model description: {name} has shape "
+                "{shape} ({dtype}), but the description implies {expected_shape} ({expected_dtype}).",
+                name=name, shape=tuple(got.shape), dtype=got.dtype, expected_shape=tuple(want.shape),
+                expected_dtype=want.dtype))
         if not bool(torch.isfinite(got).all()):
-            raise CheckpointError(f"The checkpoint's weights contain NaN or infinite values (in {name}).")
+            raise CheckpointError(_("The checkpoint's weights contain NaN or infinite values (in {name}).", name=name))
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -30,6 +30,7 @@ from rnnviz.core.cells import (
 )
 from rnnviz.core.unroll import Record, State, unroll
 from rnnviz.data.budget import MAX_MODEL_PARAMETERS
+from rnnviz.i18n import _
 
 IMPLEMENTATIONS = ("scratch", "cell", "fused")
 MAX_HIDDEN_SIZE = 1024
@@ -63,18 +64,20 @@ def validate_sizes(input_size: int, output_size: int, hidden_size: int, embeddin
     sizes (from an uploaded checkpoint, say) costs nothing to refuse.
     """
     if not 1 <= hidden_size <= MAX_HIDDEN_SIZE:
-        raise ValueError(f"Hidden size must be between 1 and {MAX_HIDDEN_SIZE}, not {hidden_size}.")
+        raise ValueError(_("Hidden size must be between 1 and {limit}, not {value}.",
+                           limit=MAX_HIDDEN_SIZE, value=hidden_size))
     if input_size < 1 or output_size < 1:
-        raise ValueError("The vocabulary and the set of classes must each have at least one entry.")
+        raise ValueError(_("The vocabulary and the set of classes must each have at least one entry."))
     if embedding_dim is not None and not 1 <= embedding_dim <= MAX_HIDDEN_SIZE:
-        raise ValueError(f"Embedding size must be between 1 and {MAX_HIDDEN_SIZE}.")
+        raise ValueError(_("Embedding size must be between 1 and {limit}.", limit=MAX_HIDDEN_SIZE))
     weights = parameter_count(input_size, output_size, hidden_size, embedding_dim, num_layers, cell_type)
     if weights > MAX_PARAMETERS:
-        raise ValueError(
-            f"This model would have {weights / 1e6:,.1f} million weights ({input_size:,} inputs, {output_size:,} "
-            f"outputs, hidden size {hidden_size}), too large for this server, which trains at most "
-            f"{MAX_PARAMETERS / 1e6:.2f} million. Use a smaller hidden size, fewer layers, an embedding or a "
-            "smaller vocabulary.")
+        raise ValueError(_(
+            "This model would have {millions:,.1f} million weights ({inputs:,} inputs, {outputs:,} "
+            "outputs, hidden size {hidden}), too large for this server, which trains at most "
+            "{limit:.2f} million. Use a smaller hidden size, fewer layers, an embedding or a "
+            "smaller vocabulary.", millions=weights / 1e6, inputs=input_size, outputs=output_size,
+            hidden=hidden_size, limit=MAX_PARAMETERS / 1e6))
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,13 @@ class ModelConfig:
     def validate(self) -> None:
         """Raise ValueError with a message a student can act on."""
         if self.cell_type not in CELL_TYPES:
-            raise ValueError(f"Cell type must be one of {', '.join(CELL_TYPES)}, not {self.cell_type!r}.")
+            raise ValueError(_("Cell type must be one of {choices}, not {value!r}.",
+                               choices=", ".join(CELL_TYPES), value=self.cell_type))
         if self.implementation not in IMPLEMENTATIONS:
-            raise ValueError(f"Implementation must be one of {', '.join(IMPLEMENTATIONS)}.")
+            raise ValueError(_("Implementation must be one of {choices}.", choices=", ".join(IMPLEMENTATIONS)))
         if not 1 <= self.num_layers <= MAX_LAYERS:
-            raise ValueError(f"Number of layers must be between 1 and {MAX_LAYERS}, not {self.num_layers}.")
+            raise ValueError(_("Number of layers must be between 1 and {limit}, not {value}.",
+                               limit=MAX_LAYERS, value=self.num_layers))
         validate_sizes(self.input_size, self.output_size, self.hidden_size, self.embedding_dim,
                        self.num_layers, self.cell_type)
 
@@ -209,7 +214,7 @@ class RecurrentModel(nn.Module):
             lengths = check_lengths(lengths, tokens)
             if self.config.implementation == "fused":
                 packed_out, final_state = self._packed(x, state, lengths)
-                hidden, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=tokens.shape[1])
+                hidden, _sizes = pad_packed_sequence(packed_out, batch_first=True, total_length=tokens.shape[1])
             else:
                 hidden, final_state = self._loop(x, state, lengths)
             return self.output_logits(hidden), final_state
@@ -239,9 +244,9 @@ class RecurrentModel(nn.Module):
         x = dropout_with(self.encode_inputs(tokens), drop, generator)
         state = self.initial_state(tokens.shape[0])
         if self.config.implementation == "fused":
-            _, final_state = self._packed(x, state, lengths)
+            _outputs, final_state = self._packed(x, state, lengths)
         else:
-            _, final_state = self._loop(x, state, lengths)
+            _outputs, final_state = self._loop(x, state, lengths)
         return self.output_logits(dropout_with(final_state[0][-1], drop, generator))
 
     def _packed(self, x: Tensor, state: State, lengths: Tensor):
@@ -274,9 +279,10 @@ def check_lengths(lengths: Tensor, tokens: Tensor) -> Tensor:
     """Validate ``lengths`` for a (batch, steps) batch; returns them as a CPU int64 tensor."""
     lengths = torch.as_tensor(lengths, dtype=torch.long).cpu()
     if lengths.ndim != 1 or lengths.shape[0] != tokens.shape[0]:
-        raise ValueError(f"lengths must have one entry per sequence ({tokens.shape[0]}), got shape {tuple(lengths.shape)}")
+        raise ValueError(_("lengths must have one entry per sequence ({count}), got shape {shape}",
+                           count=tokens.shape[0], shape=tuple(lengths.shape)))
     if lengths.numel() and (int(lengths.min()) < 1 or int(lengths.max()) > tokens.shape[1]):
-        raise ValueError(f"every length must be between 1 and the padded length {tokens.shape[1]}")
+        raise ValueError(_("every length must be between 1 and the padded length {steps}", steps=tokens.shape[1]))
     return lengths
 
 
@@ -383,7 +389,7 @@ class TutorialRNN(nn.Module):
         (``dropout`` and ``generator`` are accepted for a common interface with
         RecurrentModel and ignored: the tutorial's output reads the input directly.)
         """
-        logits, _ = self(tokens, lengths=lengths)
+        logits, _state = self(tokens, lengths=lengths)
         if lengths is None:
             return logits[:, -1]
         return last_step(logits, lengths)

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from rnnviz.core.models import RecurrentModel, TutorialRNN, weights_lock
 from rnnviz.core.unroll import Record, State, explicit_stepper, unroll
+from rnnviz.i18n import _
 
 IGNORE_INDEX = -100  # targets with this value are not scored (padding)
 
@@ -58,7 +59,7 @@ def trace(
     """
     tokens = torch.as_tensor(tokens, dtype=torch.long)
     if tokens.ndim != 1 or tokens.numel() == 0:
-        raise ValueError("trace needs a non-empty 1-D sequence of token indices")
+        raise ValueError(_("trace needs a non-empty 1-D sequence of token indices"))
     # The lock: never read the weights halfway through an optimizer step. Without targets there is
     # no gradient to take, so no graph is built (cheaper).
     with weights_lock(model), torch.set_grad_enabled(targets is not None):

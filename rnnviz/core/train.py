@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from rnnviz.core.models import weights_lock
 from rnnviz.core.trace import IGNORE_INDEX
+from rnnviz.i18n import N_, _, translate
 
 OPTIMIZERS = ("adam", "sgd")
 MAX_LEARNING_RATE = 100.0
@@ -35,18 +36,19 @@ class TrainConfig:
 
     def validate(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}.")
+            raise ValueError(_("Optimizer must be one of {choices}, not {value!r}.",
+                               choices=", ".join(OPTIMIZERS), value=self.optimizer))
         if not (0 < self.learning_rate <= MAX_LEARNING_RATE) or not math.isfinite(self.learning_rate):
-            raise ValueError(f"Learning rate must be above 0 and at most {MAX_LEARNING_RATE:g}.")
+            raise ValueError(_("Learning rate must be above 0 and at most {limit:g}.", limit=MAX_LEARNING_RATE))
         if self.clip_threshold is not None and not (0 < self.clip_threshold < math.inf):
-            raise ValueError("The clipping threshold must be a positive number (or clipping turned off).")
+            raise ValueError(_("The clipping threshold must be a positive number (or clipping turned off)."))
         if self.history_limit < 10:
-            raise ValueError("Keep at least 10 history records.")
+            raise ValueError(_("Keep at least {count} history records.", count=10))
 
 
 def sequence_loss(model: nn.Module, inputs: Tensor, targets: Tensor) -> tuple[Tensor, dict[str, float]]:
     """Cross-entropy at every scored step (targets == IGNORE_INDEX are padding) and accuracy."""
-    logits, _ = model(inputs)
+    logits, _state = model(inputs)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX)
     scored = targets != IGNORE_INDEX
     correct = (logits.argmax(-1) == targets) & scored
@@ -118,8 +120,21 @@ class History:
         return [r.metrics.get(name, math.nan) for r in self.records]
 
 
-def describe_non_finite(value: float) -> str:
-    return "NaN (not a number)" if math.isnan(value) else "infinite"
+# Why training stopped, one whole sentence per case (NaN or infinite, loss or gradient). The Trainer
+# keeps the id and its values and translates when the reason is read, so a page shows it in the
+# language of whoever reads it, even after a switch of language.
+LOSS_NAN = N_(
+    "The loss became NaN (not a number) at step {step}, so training stopped. The learning rate is probably "
+    "too high for this model: lower it (or turn on gradient clipping) and press Reset.")
+LOSS_INFINITE = N_(
+    "The loss became infinite at step {step}, so training stopped. The learning rate is probably "
+    "too high for this model: lower it (or turn on gradient clipping) and press Reset.")
+GRADIENT_NAN = N_(
+    "The gradient norm became NaN (not a number) at step {step} (it exploded), so training stopped before "
+    "the weights were ruined. Turn on gradient clipping or lower the learning rate, then press Reset.")
+GRADIENT_INFINITE = N_(
+    "The gradient norm became infinite at step {step} (it exploded), so training stopped before "
+    "the weights were ruined. Turn on gradient clipping or lower the learning rate, then press Reset.")
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
@@ -176,13 +191,29 @@ class Trainer:
         self.step_count = 0
         self.clipped_count = 0
         self.train_seconds = 0.0
-        self.stop_reason: str | None = None
+        self._stop: tuple[str, dict] | None = None  # (message id, its values): see stop_reason
         # Held while stepping: a fragment tick, a button press and a tracer must not overlap.
         self._lock = weights_lock(model)
 
     @property
     def stopped(self) -> bool:
-        return self.stop_reason is not None
+        return self._stop is not None
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why training stopped (None while it runs), in the current language: translated when read,
+        in the thread of the page that shows it, not in the training tick that stopped."""
+        if self._stop is None:
+            return None
+        msgid, named = self._stop
+        return translate(msgid, **named)
+
+    @stop_reason.setter
+    def stop_reason(self, reason: str | None) -> None:
+        self._stop = None if reason is None else (reason, {})
+
+    def _stop_with(self, msgid: str, **named) -> None:
+        self._stop = (msgid, named)
 
     @property
     def lock(self):
@@ -212,28 +243,20 @@ class Trainer:
             loss, metrics = self.loss_fn(self.model, inputs, targets)
             next_step = self.step_count + 1
             if not torch.isfinite(loss):
-                self.stop_reason = (
-                    f"The loss became {describe_non_finite(float(loss.detach()))} at step {next_step}, so training stopped. "
-                    "The learning rate is probably too high for this model: lower it (or turn on "
-                    "gradient clipping) and press Reset."
-                )
+                self._stop_with(LOSS_NAN if math.isnan(float(loss.detach())) else LOSS_INFINITE, step=next_step)
                 return None
             loss.backward()
             named = [(n, p) for n, p in self.model.named_parameters() if p.grad is not None]
             param_norms = {n: float(p.grad.norm()) for n, p in named}
             norm_before = math.sqrt(sum(v * v for v in param_norms.values()))
             if not math.isfinite(norm_before):
-                self.stop_reason = (
-                    f"The gradient norm became {describe_non_finite(norm_before)} at step {next_step} (it exploded), so "
-                    "training stopped before the weights were ruined. Turn on gradient clipping or "
-                    "lower the learning rate, then press Reset."
-                )
+                self._stop_with(GRADIENT_NAN if math.isnan(norm_before) else GRADIENT_INFINITE, step=next_step)
                 return None
             threshold = self.config.clip_threshold
             clipped = threshold is not None and norm_before > threshold
             if clipped:
-                torch.nn.utils.clip_grad_norm_([p for _, p in named], threshold)
-                norm_after = math.sqrt(sum(float(p.grad.norm()) ** 2 for _, p in named))
+                torch.nn.utils.clip_grad_norm_([p for _name, p in named], threshold)
+                norm_after = math.sqrt(sum(float(p.grad.norm()) ** 2 for _name, p in named))
             else:
                 norm_after = norm_before
             self.optimizer.step()

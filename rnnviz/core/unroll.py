@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnviz.core.cells import TUTORIAL_CELL, cell_step, tutorial_step
+from rnnviz.i18n import _
 
 if TYPE_CHECKING:  # models imports this module, so the names are for annotations only
     from rnnviz.core.models import RecurrentModel, TutorialRNN
@@ -95,9 +96,9 @@ class FusedModuleStepper:
     def __call__(self, x: Tensor, states: list[LayerState]) -> StepResult:
         h = torch.stack([s[0] for s in states])
         if self.is_lstm:
-            _, (h_n, c_n) = self.rnn(x[:, None], (h, torch.stack([s[1] for s in states])))
+            _outputs, (h_n, c_n) = self.rnn(x[:, None], (h, torch.stack([s[1] for s in states])))
             return list(zip(h_n.unbind(0), c_n.unbind(0))), None, None
-        _, h_n = self.rnn(x[:, None], h)
+        _outputs, h_n = self.rnn(x[:, None], h)
         return [(h_layer,) for h_layer in h_n.unbind(0)], None, None
 
 
@@ -130,13 +131,13 @@ def explicit_stepper(model: RecurrentModel | TutorialRNN, detach: bool = False) 
 
 def cell_module_stepper(model: RecurrentModel) -> CellModuleStepper:
     if model.config.implementation != "cell":
-        raise ValueError("Only a model built on nn.*Cell modules has cell modules to call.")
+        raise ValueError(_("Only a model built on nn.*Cell modules has cell modules to call."))
     return CellModuleStepper(model.cells, model.config.cell_type)
 
 
 def fused_module_stepper(model: RecurrentModel) -> FusedModuleStepper:
     if model.config.implementation != "fused":
-        raise ValueError("Only a model built on nn.RNN / nn.LSTM / nn.GRU has a fused module to step.")
+        raise ValueError(_("Only a model built on nn.RNN / nn.LSTM / nn.GRU has a fused module to step."))
     return FusedModuleStepper(model.rnn)
 
 
@@ -245,7 +246,7 @@ def unroll(
     x = _encoded(model, inputs)
     batch, steps_count = x.shape[0], x.shape[1]
     if steps_count == 0:
-        raise ValueError("unroll needs at least one step")
+        raise ValueError(_("unroll needs at least one step"))
     states = split_layers(model.initial_state(batch) if state is None else state)
     # The loop appends each step's result whole (cheap); _per_layer regroups what was asked for.
     steps: list[StepResult] = []
@@ -311,7 +312,7 @@ class IncrementalUnroll:
         x = _encoded(self.model, inputs[:, None])[:, 0]
         step = self.stepper(x, self.states)  # advance, with no padding to mask
         self.steps.append(step)
-        self.states, _, output = step
+        self.states, _gates, output = step
         return output if output is not None else self.model.output_logits(self.states[-1][0])
 
     @property

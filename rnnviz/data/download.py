@@ -36,6 +36,7 @@ from rnnviz.data.budget import (
     MAX_ZIP_DIRECTORY_BYTES,
     MAX_ZIP_MEMBERS,
 )
+from rnnviz.i18n import _
 
 CACHE_DIR_ENV = "RNNVIZ_CACHE_DIR"
 DEFAULT_MAX_DOWNLOAD_BYTES = 200_000_000  # on disk, streamed: memory does not grow with it
@@ -71,7 +72,7 @@ def cache_dir() -> Path:
 def format_bytes(n_bytes: int) -> str:
     """A short human size: ``512 bytes``, ``1.2 MB``."""
     if n_bytes < 1000:
-        return f"{n_bytes} bytes"
+        return _("{count} bytes", count=n_bytes)
     for unit in ("kB", "MB", "GB"):
         n_bytes /= 1000
         if n_bytes < 1000 or unit == "GB":
@@ -111,8 +112,9 @@ def decode_utf8_text(data: bytes, *, label: str) -> str:
         return data[offset:].decode("utf-8")
     except UnicodeDecodeError as exc:
         position = offset + exc.start
-        raise DatasetError(
-            f"{label} is not UTF-8 text (byte 0x{data[position]:02x} at position {position})."
+        raise DatasetError(_(
+            "{label} is not UTF-8 text (byte 0x{byte:02x} at position {position}).",
+            label=label, byte=data[position], position=position)
         ) from None
 
 
@@ -163,36 +165,48 @@ def download_file(
     except requests.exceptions.HTTPError as exc:
         response = exc.response
         status = f"{response.status_code} {response.reason}" if response is not None else str(exc)
-        raise DatasetError(f"Could not download {label}: the server answered {status} ({url}).") from exc
+        raise DatasetError(_("Could not download {label}: the server answered {status} ({url}).",
+                             label=label, status=status, url=url)) from exc
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
         raise DatasetError(_interrupted_message(label, _bytes_received(exc, hook.done), hook.total)) from exc
     except requests.exceptions.Timeout as exc:
-        raise DatasetError(
-            f"Could not download {label}: the server did not answer within {timeout:g} s ({url}); try again."
+        raise DatasetError(_(
+            "Could not download {label}: the server did not answer within {timeout:g} s ({url}); try again.",
+            label=label, timeout=timeout, url=url)
         ) from exc
     except requests.exceptions.ConnectionError as exc:
         if hook.done:
             raise DatasetError(_interrupted_message(label, hook.done, hook.total)) from exc
-        raise DatasetError(
-            f"Could not download {label}: cannot reach {urllib.parse.urlparse(url).netloc or url}. "
-            "Check the internet connection and try again, or point the app at a local copy (see README, Data)."
+        raise DatasetError(_(
+            "Could not download {label}: cannot reach {host}. "
+            "Check the internet connection and try again, or point the app at a local copy (see README, Data).",
+            label=label, host=urllib.parse.urlparse(url).netloc or url)
         ) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
             requests.exceptions.InvalidSchema) as exc:
-        raise DatasetError(f"Could not download {label}: {url!r} is not a valid http(s) address.") from exc
+        raise DatasetError(_("Could not download {label}: {url!r} is not a valid http(s) address.",
+                             label=label, url=url)) from exc
     except requests.exceptions.RequestException as exc:
-        raise DatasetError(f"Could not download {label}: {exc} ({url}); try again.") from exc
+        raise DatasetError(_("Could not download {label}: {error} ({url}); try again.",
+                             label=label, error=exc, url=url)) from exc
     except ValueError as exc:  # Pooch: the hash does not match
         if "hash" not in str(exc).lower():
-            raise DatasetError(f"Could not download {label}: {exc}.") from exc
+            raise DatasetError(_("Could not download {label}: {error}.", label=label, error=exc)) from exc
         got = re.search(r"but got ([0-9a-fA-F]+)", str(exc))
-        raise DatasetError(
-            f"{label} was downloaded but its checksum does not match (expected sha256 {sha256[:12]}…"
-            + (f", got {got.group(1)[:12]}…" if got else "")
-            + "). The file may have changed on the server or been corrupted on the way; try again."
+        if got:
+            raise DatasetError(_(
+                "{label} was downloaded but its checksum does not match (expected sha256 {expected}…, got {got}…). "
+                "The file may have changed on the server or been corrupted on the way; try again.",
+                label=label, expected=sha256[:12], got=got.group(1)[:12])
+            ) from exc
+        raise DatasetError(_(
+            "{label} was downloaded but its checksum does not match (expected sha256 {expected}…). "
+            "The file may have changed on the server or been corrupted on the way; try again.",
+            label=label, expected=sha256[:12])
         ) from exc
     except OSError as exc:  # disk full, permissions
-        raise DatasetError(f"Could not save {label} in {dest.parent}: {exc}.") from exc
+        raise DatasetError(_("Could not save {label} in {folder}: {error}.",
+                             label=label, folder=dest.parent, error=exc)) from exc
     return dest if processor is None else result
 
 
@@ -221,9 +235,9 @@ class _ProgressHook:
         self._total = int(value) or None  # Pooch passes 0 when the server sent no Content-Length
         self.done = 0
         if self._total is not None and self._total > self.max_bytes:
-            raise DatasetError(
-                f"{self.label} is {format_bytes(self._total)}, more than the limit of "
-                f"{format_bytes(self.max_bytes)}; refusing to download it."
+            raise DatasetError(_(
+                "{label} is {size}, more than the limit of {limit}; refusing to download it.",
+                label=self.label, size=format_bytes(self._total), limit=format_bytes(self.max_bytes))
             )
         if self.callback is not None:
             self.callback(0, self._total)
@@ -231,8 +245,9 @@ class _ProgressHook:
     def update(self, n_bytes: int) -> None:
         done = os.path.getsize(self.path) if self.path else self.done + n_bytes
         if done > self.max_bytes:
-            raise DatasetError(
-                f"{self.label} is larger than the limit of {format_bytes(self.max_bytes)}; stopped downloading it."
+            raise DatasetError(_(
+                "{label} is larger than the limit of {limit}; stopped downloading it.",
+                label=self.label, limit=format_bytes(self.max_bytes))
             )
         if done > self.done:
             self.done = done
@@ -283,7 +298,7 @@ class ExtractZipMember:
         members = read_zip_members(fname, member_filter=lambda name: name == self.member,
                                    max_total_bytes=self.max_bytes)
         if self.member not in members:
-            raise DatasetError(f"The downloaded archive does not contain {self.member}.")
+            raise DatasetError(_("The downloaded archive does not contain {member}.", member=self.member))
         data = members.pop(self.member)
         if self.check is not None:
             self.check(data)
@@ -358,9 +373,9 @@ def extract_zip_atomically(
                 if flatten:
                     relative = PurePosixPath(relative.name)
                     if relative.name in written:
-                        raise DatasetError(
-                            f"The archive holds two files called {relative.name}; "
-                            "cannot tell which one to use."
+                        raise DatasetError(_(
+                            "The archive holds two files called {name}; cannot tell which one to use.",
+                            name=relative.name)
                         )
                 written.add(str(relative))
                 target = tmp_dir.joinpath(*relative.parts)
@@ -396,8 +411,11 @@ def _bytes_received(exc: BaseException, fallback: int) -> int:
 
 
 def _interrupted_message(label: str, bytes_done: int, total: int | None) -> str:
-    of_total = f" of {format_bytes(total)}" if total else ""
-    return f"Download of {label} was interrupted after {format_bytes(bytes_done)}{of_total}; try again."
+    if total:
+        return _("Download of {label} was interrupted after {done} of {total}; try again.",
+                 label=label, done=format_bytes(bytes_done), total=format_bytes(total))
+    return _("Download of {label} was interrupted after {done}; try again.",
+             label=label, done=format_bytes(bytes_done))
 
 
 def _remove_quietly(path: Path) -> None:
@@ -426,10 +444,10 @@ def _directory_extent(handle: IO[bytes]) -> tuple[int, int] | None:
     position = tail.rfind(b"PK\x05\x06")
     if position < 0 or position + _END_RECORD.size > len(tail):
         return None
-    _, _, _, _, entries, directory_bytes, _, _ = _END_RECORD.unpack_from(tail, position)
+    entries, directory_bytes = _END_RECORD.unpack_from(tail, position)[4:6]
     locator = position - _ZIP64_LOCATOR.size
     if locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":  # zip64: the real counts are elsewhere
-        _, _, record_offset, _ = _ZIP64_LOCATOR.unpack_from(tail, locator)
+        record_offset = _ZIP64_LOCATOR.unpack_from(tail, locator)[2]
         handle.seek(record_offset)
         record = handle.read(_ZIP64_END_RECORD.size)
         if len(record) == _ZIP64_END_RECORD.size and record.startswith(b"PK\x06\x06"):
@@ -449,28 +467,29 @@ def _open_zip(source: ZipSource, *, max_members: int = MAX_ZIP_MEMBERS) -> zipfi
             with open(source, "rb") as handle:
                 extent = _directory_extent(handle)
     except OSError as exc:
-        raise DatasetError(f"Could not open the zip archive: {exc}.") from exc
+        raise DatasetError(_("Could not open the zip archive: {error}.", error=exc)) from exc
     if extent is not None:
         entries, directory_bytes = extent
         if entries > max_members:
-            raise DatasetError(
-                f"The archive lists {entries:,} files; the limit is {max_members:,}. "
-                "Zip only the files that are needed."
+            raise DatasetError(_(
+                "The archive lists {count:,} files; the limit is {limit:,}. Zip only the files that are needed.",
+                count=entries, limit=max_members)
             )
         if directory_bytes > MAX_ZIP_DIRECTORY_BYTES:
-            raise DatasetError(
-                f"The archive's list of files takes {format_bytes(directory_bytes)}; the limit is "
-                f"{format_bytes(MAX_ZIP_DIRECTORY_BYTES)}. Zip only the files that are needed."
+            raise DatasetError(_(
+                "The archive's list of files takes {size}; the limit is {limit}. Zip only the files that are needed.",
+                size=format_bytes(directory_bytes), limit=format_bytes(MAX_ZIP_DIRECTORY_BYTES))
             )
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as exc:
-        raise DatasetError(f"This is not a readable zip archive ({exc}).") from exc
+        raise DatasetError(_("This is not a readable zip archive ({error}).", error=exc)) from exc
     except OSError as exc:
-        raise DatasetError(f"Could not open the zip archive: {exc}.") from exc
+        raise DatasetError(_("Could not open the zip archive: {error}.", error=exc)) from exc
     if len(archive.infolist()) > max_members:  # the end record may understate it
         archive.close()
-        raise DatasetError(f"The archive holds more than {max_members:,} files; zip only the files that are needed.")
+        raise DatasetError(_("The archive holds more than {limit:,} files; zip only the files that are needed.",
+                             limit=max_members))
     return archive
 
 
@@ -485,9 +504,9 @@ def _is_unsafe_member_name(name: str) -> bool:
 def _check_member_names(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         if _is_unsafe_member_name(info.filename):
-            raise DatasetError(
-                f"The archive contains an unsafe file path ({info.filename!r}) that points "
-                "outside its folder; refusing to extract it."
+            raise DatasetError(_(
+                "The archive contains an unsafe file path ({path!r}) that points "
+                "outside its folder; refusing to extract it.", path=info.filename)
             )
 
 
@@ -505,21 +524,22 @@ def _selected_members(
     for info in selected:
         if (info.file_size > COMPRESSION_RATIO_MIN_BYTES
                 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
-            raise DatasetError(
-                f"{info.filename} in the archive would unpack from {format_bytes(info.compress_size)} to "
-                f"{format_bytes(info.file_size)} ({info.file_size // max(info.compress_size, 1):,} times as much; "
-                f"text packs at most about 10 times). This looks like a zip bomb; refusing to unpack it."
+            raise DatasetError(_(
+                "{name} in the archive would unpack from {packed} to {size} ({ratio:,} times as much; "
+                "text packs at most about 10 times). This looks like a zip bomb; refusing to unpack it.",
+                name=info.filename, packed=format_bytes(info.compress_size), size=format_bytes(info.file_size),
+                ratio=info.file_size // max(info.compress_size, 1))
             )
         if info.file_size > max_total_bytes:
-            raise DatasetError(
-                f"{info.filename} in the archive would unpack to {format_bytes(info.file_size)}, more than "
-                f"the limit of {format_bytes(max_total_bytes)}."
+            raise DatasetError(_(
+                "{name} in the archive would unpack to {size}, more than the limit of {limit}.",
+                name=info.filename, size=format_bytes(info.file_size), limit=format_bytes(max_total_bytes))
             )
     total = sum(info.file_size for info in selected)
     if total > max_total_bytes:
-        raise DatasetError(
-            f"The archive would unpack to {format_bytes(total)}, more than the limit of "
-            f"{format_bytes(max_total_bytes)}."
+        raise DatasetError(_(
+            "The archive would unpack to {size}, more than the limit of {limit}.",
+            size=format_bytes(total), limit=format_bytes(max_total_bytes))
         )
     return selected
 
@@ -533,7 +553,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         return archive.read(info)
     except _ZIP_READ_ERRORS as exc:
-        raise DatasetError(f"The zip archive is damaged: cannot read {info.filename} ({exc}).") from exc
+        raise DatasetError(_("The zip archive is damaged: cannot read {name} ({error}).",
+                             name=info.filename, error=exc)) from exc
 
 
 def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
@@ -542,8 +563,9 @@ def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) 
             shutil.copyfileobj(member, out, 1 << 20)
     except _ZIP_READ_ERRORS as exc:
         if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile) and exc.filename is not None:
-            raise DatasetError(f"Could not write {target.name}: {exc}.") from exc
-        raise DatasetError(f"The zip archive is damaged: cannot read {info.filename} ({exc}).") from exc
+            raise DatasetError(_("Could not write {name}: {error}.", name=target.name, error=exc)) from exc
+        raise DatasetError(_("The zip archive is damaged: cannot read {name} ({error}).",
+                             name=info.filename, error=exc)) from exc
 
 
 def _move_dir_into_place(tmp_dir: Path, dest_dir: Path) -> None:
