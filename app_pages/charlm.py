@@ -300,7 +300,7 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
                       index=len(sources) - 1)
     c1, c2, c3 = st.columns([2, 1, 1])
     prefix = c1.text_input(_("Prefix"), corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
-                           key=prefix_key(corpus))
+                           key=prefix_key(corpus), live=True)  # the continuation follows the typing
     st.session_state[PREFIX_KEY] = prefix
     num_chars = c2.number_input(_("Characters to generate"), 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
     seed = c3.number_input(_("Sampling seed"), 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
@@ -315,7 +315,9 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
     return source, prefix, GenerationConfig(int(num_chars), method, float(temperature), int(top_k), int(seed))
 
 
+@st.fragment
 def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
+    """A fragment: typing a prefix reruns only this section, not the page."""
     corpus = lesson.prepared.corpus
     pretrained, problem = pretrained_model(corpus.key)
     if problem:
@@ -352,6 +354,7 @@ def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
         show_hidden_views(result)
     with tabs[2]:
         show_unit_colouring(result)
+    url_follows_settings()  # the prefix in the link follows the typing too
 
 
 def escape(text: str) -> str:
@@ -385,7 +388,8 @@ def show_softmax_views(result: Generation) -> None:
     subtitle = " · ".join(parts)
     chars = [[result.vocab[i] for i in row] for row in indices]
     ui.chart(language_model.candidates_heatmap(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
-                                        title=_("Top candidates for each generated character")),
+                                        title=_("Top candidates for each character generated after “{prefix}”",
+                                                prefix=result.prefix)),
              key=f"{KEY}_candidates")
     shown, sampled_p, model_p = result.top_candidates(TOP_K_SHOWN, include_chosen=True)
     positions = [int(np.flatnonzero(row == c)[0]) for row, c in zip(shown, result.chosen)]

@@ -100,7 +100,7 @@ def main() -> None:
             page.goto(server.url + "/charlm")
             prefix = page.get_by_label("Prefix")
             prefix.wait_for(timeout=120_000)
-            prefixes = time_keystrokes(page, prefix, PREFIXES, lambda t: f"“{t}” →")
+            prefixes = time_keystrokes(page, prefix, PREFIXES, lambda t: f"after “{t}”")
             rows.append((busy, summary(names), summary(prefixes)))
             browser.close()
     print("| sessions training | names box: keystroke → chart | prefix box: keystroke → chart |")

@@ -87,7 +87,7 @@ def test_the_lyrics_page_opens_in_chinese():
     assert at.radio(key="charlm_sb_corpus").options[0] == "周杰伦歌词（书中的语料库）"
     assert at.radio(key="charlm_sb_input").options == ["独热编码", "嵌入"]
     assert "在周杰伦歌词（前 10,000 个字符）上训练的 nn.RNN 256" in " ".join(c.value for c in at.caption)
-    assert any(t.startswith("每个生成字符的最可能候选") for t in own_titles(at))
+    assert any(t.startswith("“分开”之后每个生成字符的最可能候选") for t in own_titles(at))
     assert english_sentences(own_titles(at)) == []
 
 
