@@ -85,8 +85,9 @@ def replay_section(lesson, build_figure, key: str, file_name: str, caption: str)
                 icon=":material/slow_motion_video:")
         return
     chart(build_figure(replay.frames), key=f"{key}_replay")
-    st.caption(caption + " " + _("{count} snapshots, denser early where learning is fastest ({size:,.0f} KB).",
-                                 count=len(replay.frames), size=replay.nbytes / 1024))
+    st.caption(caption)
+    st.caption(_("{count} snapshots, denser early where learning is fastest ({size:,.0f} KB).",
+                 count=len(replay.frames), size=replay.nbytes / 1024))
     left, right = st.columns(2)
     frames = list(replay.frames)
     with left:
