@@ -26,7 +26,7 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     open_charlm(page, app_url)
     # the pretrained checkpoint continues the prefix at once, in Chinese, in the page and in the charts
     expect(page.locator("b", has_text="分开").first).to_be_visible(timeout=30_000)
-    candidates = page.locator(".js-plotly-plot", has_text="Top candidates for each generated character")
+    candidates = page.locator(".js-plotly-plot", has_text="Top candidates for each character generated after “分开”")
     expect(candidates.first).to_be_visible(timeout=30_000)
     cjk_cells = candidates.locator("text.textpoint, g.textpoint text, text").filter(has_text=re.compile("[\u4e00-\u9fff]"))
     expect(cjk_cells.nth(29)).to_be_attached(timeout=30_000)  # at least 30 Chinese labels drawn
