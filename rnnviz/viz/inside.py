@@ -10,6 +10,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.style import (
     colour_scale,
     animation_controls,
@@ -33,6 +34,13 @@ SUBPLOT_TITLE_FONT = dict(size=16)
 # "#000004" with a light theme colour, so vanished gradients would look bright instead of dark.
 MAGMA = [[k / (len(plotly.colors.sequential.Magma) - 1), c] for k, c in enumerate(plotly.colors.sequential.Magma)]
 MAGMA[0][1] = "#05030f"
+
+# The panel names the lessons pass to gate_panel / replay.panels_replay (rnnviz.core.cells.GATE_NAMES,
+# and the cell state): English keys, which decide each panel's colour range; shown translated.
+PANEL_NAMES = (
+    N_("input gate i"), N_("forget gate f"), N_("candidate g"), N_("output gate o"),
+    N_("reset gate r"), N_("update gate z"), N_("candidate n"), N_("cell state c_t"),
+)
 
 
 def _log_safe(values: np.ndarray) -> np.ndarray:
@@ -68,8 +76,8 @@ def metric_lines(
     markers: bool = False,
 ) -> go.Figure:
     """One line per named series (x, y); an optional dashed reference line (value, label)."""
-    if not any(len(x) for x, _ in series.values()):
-        return empty_figure(title, "No data yet. Press Train to start.", x_title=x_title, y_title=y_title)
+    if not any(len(x) for x, _y in series.values()):
+        return empty_figure(title, _("No data yet. Press Train to start."), x_title=x_title, y_title=y_title)
     data: list[dict[str, Any]] = []
     for colour, (name, (x, y)) in zip(SERIES_COLOURS, series.items()):
         y = _log_safe(y) if log_y else np.asarray(y, dtype=float)
@@ -77,7 +85,7 @@ def metric_lines(
                          mode="lines+markers" if markers else "lines", line=dict(color=colour, width=2.5)))
     if reference is not None:
         value, label = reference
-        xs = [x for x, _ in series.values() if len(x)]
+        xs = [x for x, _y in series.values() if len(x)]
         data.append(dict(type="scatter", x=numbers([min(min(x) for x in xs), max(max(x) for x in xs)]),
                          y=[float(value), float(value)], name=label, mode="lines",
                          line=dict(color="#555555", dash="dash", width=1.5)))
@@ -95,9 +103,9 @@ def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, ti
                       x_title: str) -> go.Figure:
     """One panel per model, side by side on one colour scale: training step (rows) × timestep
     (columns), coloured by log10 ‖∂L/∂h_t‖."""
-    if not any(len(steps) for steps, _ in panels.values()):
-        return empty_figure(title, "No training steps yet.", x_title=x_title, y_title="training step")
-    layout = style_layout(title=title, height=430, x_title=x_title, y_title="training step")
+    if not any(len(steps) for steps, _norms in panels.values()):
+        return empty_figure(title, _("No training steps yet."), x_title=x_title, y_title=_("training step"))
+    layout = style_layout(title=title, height=430, x_title=x_title, y_title=_("training step"))
     data: list[dict[str, Any]] = []
     annotations = []
     for col, ((name, (steps, norms)), domain) in enumerate(zip(panels.items(), _domains(len(panels), 0.03)), start=1):
@@ -118,7 +126,7 @@ def gradient_heatmaps(panels: dict[str, tuple[Sequence[int], np.ndarray]], *, ti
             colorscale=MAGMA, zmin=LOG_NORM_RANGE[0], zmax=LOG_NORM_RANGE[1], showscale=col == 1,
             colorbar=dict(title=dict(text="‖∂L/∂hₜ‖"), tickvals=[-8, -6, -4, -2, 0],
                           ticktext=["10⁻⁸", "10⁻⁶", "10⁻⁴", "10⁻²", "1"]),
-            hovertemplate=f"{name}<br>step %{{y}}, t=%{{x}}: log₁₀‖∂L/∂h‖ = %{{z}}<extra></extra>",
+            hovertemplate=_("{name}<br>step %{{y}}, t=%{{x}}: log₁₀‖∂L/∂h‖ = %{{z}}<extra></extra>", name=name),
         ))
         merge(layout, {x_axis: dict(title=dict(text=x_title))})
     layout["annotations"] = annotations
@@ -132,14 +140,15 @@ def eigenvalue_figure(eigenvalues: np.ndarray, *, title: str) -> go.Figure:
     radius = float(np.abs(eigenvalues).max()) if len(eigenvalues) else 0.0
     data = [
         dict(type="scatter", x=rounded(np.cos(angle)), y=rounded(np.sin(angle)), mode="lines",
-             name="unit circle |λ| = 1", line=dict(color="#555555", dash="dash")),
+             name=_("unit circle |λ| = 1"), line=dict(color="#555555", dash="dash")),
         dict(type="scatter", x=significant(radius * np.cos(angle)), y=significant(radius * np.sin(angle)),
-             mode="lines", name=f"spectral radius {radius:.2f}", line=dict(color="#e4572e", width=1.5)),
+             mode="lines", name=_("spectral radius {radius:.2f}", radius=radius), line=dict(color="#e4572e", width=1.5)),
         dict(type="scatter", x=significant(eigenvalues.real), y=significant(eigenvalues.imag), mode="markers",
-             name="eigenvalues of W_hh", marker=dict(size=9, color="#1f77b4", line=dict(color="white", width=1))),
+             name=_("eigenvalues of W_hh"), marker=dict(size=9, color="#1f77b4", line=dict(color="white", width=1))),
     ]
     extent = max(1.2, radius * 1.15)
-    layout = style_layout(title=title, height=460, x_title="real part", y_title="imaginary part", margin_bottom=90)
+    layout = style_layout(title=title, height=460, x_title=_("real part"), y_title=_("imaginary part"),
+                          margin_bottom=90)
     merge(layout, dict(xaxis=dict(range=[-extent, extent], zeroline=True),
                        yaxis=dict(range=[-extent, extent], scaleanchor="x", scaleratio=1, zeroline=True),
                        legend=dict(orientation="h", y=-0.2)))
@@ -155,6 +164,7 @@ def gate_panel(
     Gates use 0..1; tanh quantities (candidate, h_t) −1..1; the cell state its own symmetric range.
     Every panel holds all its values once; frame t moves one plot-background rectangle per panel
     over the timesteps after t. **Initial state: all timesteps shown**; Play runs from timestep 0.
+    The names are English keys (:data:`PANEL_NAMES`, "h_t"), shown translated.
     """
     names = list(values)
     steps = next(iter(values.values())).shape[0]
@@ -182,12 +192,13 @@ def gate_panel(
                        y_axis: dict(anchor=_axis("x", row), domain=domain, showticklabels=False)})
         if row < n:
             merge(layout, {x_axis: dict(matches=_axis("x", n), showticklabels=False)})
-        annotations.append(_subplot_title(name, 0.5, domain[1]))
+        shown = translate(name)
+        annotations.append(_subplot_title(shown, 0.5, domain[1]))
         data.append(dict(
             type="heatmap", xaxis=_axis("x", row), yaxis=_axis("y", row),
             z=rounded(array), x=labels, y=[f"{row - 1}:{u}" for u in range(array.shape[0])],
             zmin=zmin, zmax=zmax, colorscale=colour_scale(colours), showscale=False,
-            hovertemplate=f"{name}<br>t=%{{x}}, unit %{{customdata}}: %{{z:.3f}}<extra></extra>",
+            hovertemplate=_("{name}<br>t=%{{x}}, unit %{{customdata}}: %{{z:.3f}}<extra></extra>", name=shown),
             customdata=np.tile(np.arange(array.shape[0], dtype=np.int32)[:, None], (1, steps)),
         ))
     layout["annotations"] = annotations
@@ -196,7 +207,7 @@ def gate_panel(
     panel_px = (height - 95) * (1.0 - 0.04 * (n - 1)) / n  # the plot area (height - margins) shared by n panels
     layout["shapes"], frames = column_reveal(steps, [(_axis("x", row), _axis("y", row)) for row in range(1, n + 1)],
                                              pad=3 / panel_px)  # ~3 px, within the 0.04 spacing
-    merge(layout, animation_controls(labels, active_frame=steps - 1, offset_px=40, current_prefix="up to "))
+    merge(layout, animation_controls(labels, active_frame=steps - 1, offset_px=40, current_prefix=_("up to ")))
     return figure(data, layout, frames)
 
 
@@ -210,6 +221,7 @@ def pca_trajectory(points: np.ndarray, input_chars: Sequence[str], explained: tu
     y_range = [float(points[:, 1].min()) - pad, float(points[:, 1].max()) + pad]
     xs, ys = significant(points[:, 0]), significant(points[:, 1])
     blues = colour_scale("Blues")
+    now = _("now")
 
     def path(upto: int) -> list[dict[str, Any]]:
         return [
@@ -218,16 +230,17 @@ def pca_trajectory(points: np.ndarray, input_chars: Sequence[str], explained: tu
                  marker=dict(size=9, color=list(range(upto + 1)), colorscale=blues, cmin=-2, cmax=steps),
                  name="h_t", hovertemplate="t=%{customdata}: (%{x:.2f}, %{y:.2f})<extra></extra>",
                  customdata=list(range(upto + 1))),
-            dict(type="scatter", x=xs[upto: upto + 1], y=ys[upto: upto + 1], mode="markers", name="now",
+            dict(type="scatter", x=xs[upto: upto + 1], y=ys[upto: upto + 1], mode="markers", name=now,
                  marker=dict(size=16, color="#e4572e", symbol="circle-open", line=dict(width=3))),
         ]
 
-    layout = style_layout(title=title, subtitle=f"the two axes explain {explained[0]:.0%} and {explained[1]:.0%} "
-                          "of the variance of h_t", height=560, x_title="principal component 1",
-                          y_title="principal component 2", margin_bottom=150)
+    subtitle = _("the two axes explain {first:.0%} and {second:.0%} of the variance of h_t",
+                 first=explained[0], second=explained[1])
+    layout = style_layout(title=title, subtitle=subtitle, height=560, x_title=_("principal component 1"),
+                          y_title=_("principal component 2"), margin_bottom=150)
     merge(layout, dict(xaxis=dict(range=x_range), yaxis=dict(range=y_range), showlegend=False),
           animation_controls(unique_labels(input_chars), active_frame=steps - 1, offset_px=60,
-                             current_prefix="up to "))
+                             current_prefix=_("up to ")))
     frames = [dict(name=str(t), data=path(t)) for t in range(steps)]
     return figure(path(steps - 1), layout, frames)
 
@@ -264,7 +277,7 @@ def tensor_blocks(tensors: list[tuple[str, tuple[int, ...], str]], *, title: str
         ]
         if sheets > 1:
             annotations.append(dict(x=round(x_cursor + depth + width, 4), y=round(depth + height, 4),
-                                    text=f"{sheets} deep", showarrow=False, xanchor="left", yanchor="bottom",
+                                    text=_("{count} deep", count=sheets), showarrow=False, xanchor="left", yanchor="bottom",
                                     font=grey))
         top = max(top, depth + height)
         x_cursor += width + depth + 1.8

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.style import BASE_FONT_SIZE, colour_scale, figure, merge, rounded, style_layout, unique_labels
 
 REPLAY_FRAME_MS = 500
@@ -39,9 +40,10 @@ def replay_figure(
     notes: Sequence[str],
     *,
     title: str,
-    x_title: str = "timestep · input character",
+    x_title: str = N_("timestep · input character"),
 ) -> go.Figure:
     """Stacked heatmaps over training steps, with ▶/❚❚ and a slider "step N" (starts on the last)."""
+    x_title = translate(x_title)
     if not steps:
         raise ValueError("A replay needs at least one snapshot.")
     columns = unique_labels(column_labels)
@@ -82,16 +84,16 @@ def replay_figure(
         "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.12,
         "xanchor": "left", "yanchor": "top", "pad": {"t": 40},
         "buttons": [
-            {"label": "▶ Play", "method": "animate",
+            {"label": _("▶ Play"), "method": "animate",
              "args": [None, {"frame": {"duration": REPLAY_FRAME_MS, "redraw": True},
                              "transition": {"duration": 0}, "fromcurrent": False, "mode": "immediate"}]},
-            {"label": "❚❚ Pause", "method": "animate",
+            {"label": _("❚❚ Pause"), "method": "animate",
              "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
         ],
     }]
     layout["sliders"] = [{
         "active": len(steps) - 1, "x": 0.27, "len": 0.73, "y": -0.12, "yanchor": "top", "pad": {"t": 40},
-        "currentvalue": {"prefix": "training step ", "font": {"size": BASE_FONT_SIZE}},
+        "currentvalue": {"prefix": _("training step "), "font": {"size": BASE_FONT_SIZE}},
         "steps": [{"label": str(step), "method": "animate",
                    "args": [[str(step)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
                                           "transition": {"duration": 0}}]} for step in steps],
@@ -134,55 +136,66 @@ TANH_RANGE = (-1.0, 1.0)
 PROBABILITY_RANGE = (0.0, 1.0)
 
 
-def _loss_note(frame) -> str:
-    return "" if frame.loss is None else f" · loss {frame.loss:.3f}"
+def _prediction_note(frame) -> str:
+    """What the model predicted at this frame ("step 40: predicts “ohlol” · loss 0.123")."""
+    if frame.loss is None:
+        return _("step {step}: predicts “{predicted}”", step=frame.step, predicted=frame.values["predicted"])
+    return _("step {step}: predicts “{predicted}” · loss {loss:.3f}", step=frame.step,
+             predicted=frame.values["predicted"], loss=frame.loss)
 
 
 def sequence_replay(frames: Sequence, vocab: Sequence[str], input_text: str) -> go.Figure:
     """The softmax and h_t at every timestep of the display input, over training."""
     hidden_units = frames[-1].arrays["hidden"].shape[1]
     panels = [
-        ReplayPanel("softmax at each timestep", [f"“{c}”" for c in vocab],
+        ReplayPanel(_("softmax at each timestep"), [f"“{c}”" for c in vocab],
                     [f.arrays["probs"].T for f in frames], PROBABILITY_RANGE, PROBABILITY_SCALE),
-        ReplayPanel("hidden state h_t", [f"h[{u}]" for u in range(hidden_units)],
+        ReplayPanel(_("hidden state h_t"), [f"h[{u}]" for u in range(hidden_units)],
                     [f.arrays["hidden"].T for f in frames], TANH_RANGE, TANH_SCALE),
     ]
-    notes = [f"step {f.step}: predicts “{f.values['predicted']}”{_loss_note(f)}" for f in frames]
+    notes = [_prediction_note(f) for f in frames]
     return replay_figure(panels, list(input_text), [f.step for f in frames], notes,
-                         title=f"Replay of training: reading “{input_text}”")
+                         title=_("Replay of training: reading “{text}”", text=input_text))
 
 
 def beliefs_replay(frames: Sequence, name: str, languages: Sequence[str]) -> go.Figure:
-    """P(language) after each letter of one example name, over training."""
+    """P(language) after each letter of one example name, over training.
+
+    The page passes ``languages`` (and the frames' top language) as they should be shown."""
     shown = [f for f in frames if name in f.arrays]
-    panels = [ReplayPanel(f"P(language) after each letter of “{name}”", list(languages),
+    panels = [ReplayPanel(_("P(language) after each letter of “{name}”", name=name), list(languages),
                           [f.arrays[name].T for f in shown], PROBABILITY_RANGE, PROBABILITY_SCALE)]
     notes = []
     for f in shown:
         language, p = f.values["top"][name]
-        notes.append(f"step {f.step}: “{name}” looks {language} ({p:.0%})")
+        notes.append(_("step {step}: “{name}” looks {language} ({p:.0%})", step=f.step, name=name,
+                       language=language, p=p))
     read_as = shown[-1].values["read_as"][name]  # the letters the model reads (transliterated)
     return replay_figure(panels, list(read_as), [f.step for f in shown], notes,
-                         title=f"Replay of training: “{name}”", x_title="after letter")
+                         title=_("Replay of training: “{name}”", name=name), x_title=_("after letter"))
 
 
 def continuation_replay(frames: Sequence) -> go.Figure:
     """The top candidates for each character of the first prefix's greedy continuation, over training."""
     k = frames[-1].arrays["candidate_probs"].shape[1]
-    ranks = ["most likely"] + [f"#{r}" for r in range(2, k + 1)]
-    panels = [ReplayPanel("candidates for each next character (colour: probability)", ranks,
+    ranks = [_("most likely")] + [f"#{r}" for r in range(2, k + 1)]
+    panels = [ReplayPanel(_("candidates for each next character (colour: probability)"), ranks,
                           [f.arrays["candidate_probs"].T for f in frames], PROBABILITY_RANGE, PROBABILITY_SCALE,
                           cell_text=[np.array(f.values["candidate_chars"], dtype=object).T.tolist()
                                      for f in frames])]
     prefix = frames[-1].values["prefix"]
-    notes = [f"step {f.step}: {prefix} → {f.values['continuation'][:24]}".replace("\n", "↵") for f in frames]
+    notes = [_("step {step}: {prefix} → {continuation}", step=f.step, prefix=prefix,
+               continuation=f.values["continuation"][:24]).replace("\n", "↵") for f in frames]
     n_chars = frames[-1].arrays["candidate_probs"].shape[0]
     return replay_figure(panels, [str(i + 1) for i in range(n_chars)], [f.step for f in frames], notes,
-                         title=f"Replay of training: continuing “{prefix}”", x_title="generated character")
+                         title=_("Replay of training: continuing “{prefix}”", prefix=prefix),
+                         x_title=_("generated character"))
 
 
 def panels_replay(frames: Sequence, input_text: str, *, title: str, note_of) -> go.Figure:
-    """One heatmap per named (timesteps × units) array of the frames, e.g. gates or one model each."""
+    """One heatmap per named (timesteps × units) array of the frames, e.g. gates or one model each.
+
+    The names are keys (English gate names decide the colour range), shown translated."""
     panels = []
     for name, last in frames[-1].arrays.items():
         in_01 = "gate" in name
@@ -193,7 +206,7 @@ def panels_replay(frames: Sequence, input_text: str, *, title: str, note_of) -> 
             value_range = (-limit, limit)
         else:
             value_range = TANH_RANGE
-        panels.append(ReplayPanel(name, [f"{u}" for u in range(last.shape[1])],
+        panels.append(ReplayPanel(translate(name), [f"{u}" for u in range(last.shape[1])],
                                   [f.arrays[name].T for f in frames], value_range,
                                   PROBABILITY_SCALE if in_01 else TANH_SCALE))
     return replay_figure(panels, list(input_text), [f.step for f in frames], [note_of(f) for f in frames],

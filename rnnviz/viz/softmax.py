@@ -6,6 +6,7 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.states import heatmap_height
 from rnnviz.viz.style import (
     colour_scale,
@@ -20,6 +21,8 @@ from rnnviz.viz.style import (
     controls_offset,
     empty_figure,
     figure,
+    LEGEND_ROW_PX,
+    legend_below,
     legend_on_top,
     merge,
     padded_chars,
@@ -58,20 +61,21 @@ def softmax_heatmap(
     input_chars: Sequence[str],
     *,
     targets: Sequence[int] | None = None,
-    title: str = "Softmax output at each timestep",
+    title: str = N_("Softmax output at each timestep"),
     top_k: int | None = None,
-    class_title: str = "output class",
+    class_title: str = N_("output class"),
 ) -> go.Figure:
     """Classes (rows) × timesteps (columns), colour = probability 0..1.
 
     Markers: white diamond = argmax (the model's prediction), open square = target.
     With ``top_k``, only classes in some timestep's top_k (or a target) are shown.
     """
+    title, class_title = translate(title), translate(class_title)
     probabilities = as_array(probs, ndim=2)
     n_steps, n_classes = probabilities.shape
-    x_title = "timestep · input character"
+    x_title = _("timestep · input character")
     if n_steps == 0 or n_classes == 0:
-        return empty_figure(title, "No output yet: type some input text.",
+        return empty_figure(title, _("No output yet: type some input text."),
                              x_title=x_title, y_title=class_title)
     x_labels = unique_labels(padded_chars(input_chars, n_steps))
     all_y_labels = unique_class_labels(class_labels)
@@ -82,15 +86,15 @@ def softmax_heatmap(
     data: list[dict[str, Any]] = [dict(
         type="heatmap", z=z_for_json(probabilities[:, shown].T), x=x_labels, y=y_labels,
         colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0, xgap=1, ygap=1,
-        colorbar=dict(title=dict(text="probability"), thickness=18),
-        hovertemplate="after %{x}<br>P(%{y}) = %{z:.3f}<extra></extra>",
+        colorbar=dict(title=dict(text=_("probability")), thickness=18),
+        hovertemplate=_("after %{x}<br>P(%{y}) = %{z:.3f}<extra></extra>"),
     )]
     predicted = np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=1)
     data.append(dict(
         type="scatter", x=x_labels, y=[all_y_labels[c] for c in predicted], mode="markers",
-        name="predicted (argmax)",
+        name=_("predicted (argmax)"),
         marker=dict(symbol="diamond", size=9, color="white", line=dict(color="black", width=1.5)),
-        hovertemplate="after %{x}: predicted %{y}<extra></extra>",
+        hovertemplate=_("after %{x}: predicted %{y}<extra></extra>"),
     ))
     subtitle_parts = []
     if targets is not None:
@@ -98,23 +102,31 @@ def softmax_heatmap(
         data.append(dict(
             type="scatter", x=[x_labels[t] for t in target_steps],
             y=[all_y_labels[target_per_step[t]] for t in target_steps],
-            mode="markers", name="target",
+            mode="markers", name=_("target"),
             marker=dict(symbol="square-open", size=17, color=TARGET_COLOUR, line=dict(width=3)),
-            hovertemplate="after %{x}: target %{y}<extra></extra>",
+            hovertemplate=_("after %{x}: target %{y}<extra></extra>"),
         ))
         n_correct = sum(predicted[t] == target_per_step[t] for t in target_steps)
-        subtitle_parts.append(f"{n_correct} of {len(target_steps)} next characters predicted correctly")
+        subtitle_parts.append(_("{correct} of {total} next characters predicted correctly",
+                                correct=n_correct, total=len(target_steps)))
     if len(shown) < n_classes:
-        subtitle_parts.append(f"showing {len(shown)} of {n_classes} classes (top {top_k} + targets)")
+        subtitle_parts.append(_("showing {shown} of {total} classes (top {top_k} + targets)",
+                                shown=len(shown), total=n_classes, top_k=top_k))
 
     height, bottom = heatmap_height(len(shown), animated=False, n_columns=n_steps)
-    layout = style_layout(title=title, subtitle=" · ".join(subtitle_parts) or None, height=height,
+    subtitle = " · ".join(subtitle_parts) or None
+    axis_px = bottom  # the x tick labels and axis title
+    if subtitle:  # the legend goes below the plot, with room for two rows
+        height += 2 * LEGEND_ROW_PX
+        bottom += 2 * LEGEND_ROW_PX
+    layout = style_layout(title=title, subtitle=subtitle, height=height,
                           x_title=x_title, y_title=class_title, margin_bottom=bottom)
+    legend = legend_below(layout, axis_px - 10) if subtitle else legend_on_top()
     merge(layout, dict(
         yaxis=dict(autorange="reversed", type="category", categoryorder="array", categoryarray=y_labels),
         xaxis=dict(type="category", categoryorder="array", categoryarray=x_labels,
                    tickangle=category_tick_angle(n_steps), showgrid=False),
-        legend=legend_on_top(),
+        legend=legend,
     ))
     return figure(data, layout)
 
@@ -125,14 +137,14 @@ def _bar_frame_data(
     """Bars for one timestep: argmax dark blue, target orange, both green."""
     predicted = int(np.argmax(np.nan_to_num(step_probs, nan=-1.0)))
     colour_and_text = {
-        (True, True): (CORRECT_COLOUR, "target ✓"),
-        (True, False): (TARGET_COLOUR, "target"),
-        (False, True): (PREDICTION_COLOUR, "predicted"),
+        (True, True): (CORRECT_COLOUR, _("target ✓")),
+        (True, False): (TARGET_COLOUR, _("target")),
+        (False, True): (PREDICTION_COLOUR, _("predicted")),
         (False, False): (BAR_COLOUR, ""),
     }
     styles = [colour_and_text[(c == target, c == predicted)] for c in classes]
-    colours = [colour for colour, _ in styles]
-    texts = [text for _, text in styles]
+    colours = [colour for colour, _text in styles]
+    texts = [text for _colour, text in styles]
     return dict(
         type="bar", x=[labels[c] for c in classes], y=rounded(np.nan_to_num(step_probs[classes])),
         marker=dict(color=colours), text=texts, textposition="outside",
@@ -146,8 +158,8 @@ def softmax_bars(
     *,
     targets: Sequence[int] | None = None,
     top_k: int | None = None,
-    title: str = "Next-character distribution at each timestep",
-    class_title: str = "output class",
+    title: str = N_("Next-character distribution at each timestep"),
+    class_title: str = N_("output class"),
 ) -> go.Figure:
     """Animated bars: frame t is the softmax distribution after reading input t.
 
@@ -156,11 +168,12 @@ def softmax_bars(
     prediction (argmax), orange = target, green = target predicted correctly.
     **Initial state: frame 0** (the first timestep); y is fixed at 0..1.
     """
+    title, class_title = translate(title), translate(class_title)
     probabilities = as_array(probs, ndim=2)
     n_steps, n_classes = probabilities.shape
     if n_steps == 0 or n_classes == 0:
-        return empty_figure(title, "No output yet: type some input text.",
-                             x_title=class_title, y_title="probability")
+        return empty_figure(title, _("No output yet: type some input text."),
+                             x_title=class_title, y_title=_("probability"))
     step_labels = unique_labels(padded_chars(input_chars, n_steps))
     labels = unique_class_labels(class_labels)
     target_per_step = _valid_targets(targets, n_steps, n_classes)
@@ -180,15 +193,16 @@ def softmax_bars(
     frames = [dict(name=str(t), traces=[0], data=[bar]) for t, bar in enumerate(bars)]
 
     n_bars = max(len(bar["x"]) for bar in bars)
-    legend = (f"<span style='color:{PREDICTION_COLOUR}'>■</span> predicted (argmax)"
-              + ("" if targets is None else
-                 f"   <span style='color:{TARGET_COLOUR}'>■</span> target"
-                 f"   <span style='color:{CORRECT_COLOUR}'>■</span> target predicted"))
+    # The subtitle is the legend: one coloured square and label per entry.
+    entries = [(PREDICTION_COLOUR, _("predicted (argmax)"))]
+    if targets is not None:
+        entries += [(TARGET_COLOUR, _("target")), (CORRECT_COLOUR, _("target predicted"))]
+    legend = "   ".join(f"<span style='color:{colour}'>■</span> {label}" for colour, label in entries)
     offset = controls_offset(n_bars)
     layout = style_layout(title=title, subtitle=legend, height=560 + (30 if n_bars > MAX_HORIZONTAL_TICKS else 0),
-                          x_title=class_title, y_title="probability", margin_bottom=offset + 95)
+                          x_title=class_title, y_title=_("probability"), margin_bottom=offset + 95)
     merge(layout,
           dict(yaxis=dict(range=[0, 1], fixedrange=True),
                xaxis=dict(type="category", tickangle=category_tick_angle(n_bars)), showlegend=False, bargap=0.15),
-          animation_controls(step_labels, active_frame=0, offset_px=offset, current_prefix="after "))
+          animation_controls(step_labels, active_frame=0, offset_px=offset, current_prefix=_("after ")))
     return figure([first], layout, frames)

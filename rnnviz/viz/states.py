@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.style import (
     colour_scale,
     MAX_HORIZONTAL_TICKS,
@@ -43,13 +44,13 @@ def hidden_state_heatmap(
     hidden_states: np.ndarray,
     input_chars: Sequence[str],
     *,
-    title: str = "Hidden state h_t over time",
+    title: str = N_("Hidden state h_t over time"),
     value_range: tuple[float, float] = (-1.0, 1.0),
     colorscale: str = "RdBu_r",
-    unit_label: str = "hidden unit",
+    unit_label: str = N_("hidden unit"),
     animate: bool = True,
     unit_prefix: str = "h",
-    colorbar_title: str = "value",
+    colorbar_title: str = N_("value"),
 ) -> go.Figure:
     """Units (rows, ``h[0]`` at the top) × timesteps (columns, ``"2·l"``), colour = value.
 
@@ -76,15 +77,16 @@ def state_heatmap(
     title: str,
     value_range: tuple[float, float] = (-1.0, 1.0),
     colorscale: str = "RdBu_r",
-    unit_label: str = "hidden unit",
+    unit_label: str = N_("hidden unit"),
     animate: bool = True,
-    colorbar_title: str = "value",
+    colorbar_title: str = N_("value"),
 ) -> go.Figure:
     """:func:`hidden_state_heatmap` of a (steps, units) array with the given row labels."""
+    title, unit_label, colorbar_title = translate(title), translate(unit_label), translate(colorbar_title)
     n_steps, n_units = states.shape
-    x_title = "timestep · input character"
+    x_title = _("timestep · input character")
     if n_steps == 0 or n_units == 0:
-        return empty_figure(title, "No sequence yet: type some input text.",
+        return empty_figure(title, _("No sequence yet: type some input text."),
                              x_title=x_title, y_title=unit_label)
     chars = padded_chars(input_chars, n_steps)
     x_labels = unique_labels(chars)
@@ -112,5 +114,5 @@ def state_heatmap(
         return figure([heatmap], layout)
     layout["shapes"], frames = column_reveal(n_steps, pad=1.5 / heatmap_plot_height(n_units))  # ~1.5 px
     merge(layout, animation_controls(x_labels, active_frame=n_steps - 1, offset_px=controls_offset(n_steps),
-                                     current_prefix="up to "))
+                                     current_prefix=_("up to ")))
     return figure([heatmap], layout, frames)

@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from _plotly_utils.basevalidators import ColorscaleValidator
 
+from rnnviz.i18n import _
+
 FONT_FAMILY = "Inter, 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
 BASE_FONT_SIZE = 15  # readable on a classroom projector
 FRAME_DURATION_MS = 400
@@ -255,6 +257,17 @@ def legend_on_top() -> dict[str, Any]:
     return dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom")
 
 
+LEGEND_ROW_PX = 26  # the height of one row of legend entries
+
+
+def legend_below(layout: dict[str, Any], clearance_px: float) -> dict[str, Any]:
+    """A horizontal legend ``clearance_px`` under the plot area of ``layout`` (past the x tick labels
+    and axis title), for figures with a subtitle: above the plot, a legend whose entries wrap onto
+    more rows in a narrow column grows into the title and subtitle; below it, Plotly makes room."""
+    plot_px = max(layout["height"] - layout["margin"]["t"] - layout["margin"]["b"], 1)
+    return dict(orientation="h", x=0, xanchor="left", y=round(-clearance_px / plot_px, 4), yanchor="top")
+
+
 def category_tick_angle(n_categories: int) -> int:
     return 0 if n_categories <= MAX_HORIZONTAL_TICKS else -90
 
@@ -279,14 +292,14 @@ def animation_controls(
     """
     jump = {"frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     play = dict(
-        label="▶ Play",
+        label=_("▶ Play"),
         method="animate",
         # fromcurrent: Play after Pause resumes; after the last frame it starts over.
         args=[None, {"frame": {"duration": duration_ms, "redraw": True},
                      "transition": {"duration": 0}, "fromcurrent": True, "mode": "immediate"}],
     )
     pause = dict(
-        label="❚❚ Pause",
+        label=_("❚❚ Pause"),
         method="animate",
         args=[[None], {"frame": {"duration": 0, "redraw": False},
                        "transition": {"duration": 0}, "mode": "immediate"}],

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.style import (
     AFTER_CLIP_COLOUR,
     BEFORE_CLIP_COLOUR,
@@ -30,8 +31,8 @@ def loss_curve(
     steps: Sequence[int],
     losses: Sequence[float],
     *,
-    title: str = "Training loss",
-    y_title: str = "cross-entropy loss",
+    title: str = N_("Training loss"),
+    y_title: str = N_("cross-entropy loss"),
     accuracy: Sequence[float] | None = None,
     log_y: bool = False,
 ) -> go.Figure:
@@ -39,12 +40,13 @@ def loss_curve(
 
     NaN/inf losses (a diverged run) cannot be drawn; they are dropped and counted in the subtitle.
     """
+    title, y_title = translate(title), translate(y_title)
     step_values = as_array(steps, ndim=1)
     loss_values = as_array(losses, ndim=1)
     n = min(len(step_values), len(loss_values))
     if n == 0:
-        return empty_figure(title, "No training steps yet. Press Train to start.",
-                             x_title="training step", y_title=y_title)
+        return empty_figure(title, _("No training steps yet. Press Train to start."),
+                             x_title=_("training step"), y_title=y_title)
     step_values, loss_values = step_values[:n], loss_values[:n]
     finite = np.isfinite(step_values) & np.isfinite(loss_values)
     shown_loss = loss_values[finite]
@@ -52,25 +54,29 @@ def loss_curve(
         shown_loss = np.maximum(shown_loss, LOG_DISPLAY_FLOOR)
 
     data: list[dict[str, Any]] = [dict(
-        type="scatter", x=numbers(step_values[finite]), y=significant(shown_loss, 5), mode="lines", name="loss",
+        type="scatter", x=numbers(step_values[finite]), y=significant(shown_loss, 5), mode="lines", name=_("loss"),
         line=dict(color=AFTER_CLIP_COLOUR, width=2.5),
-        hovertemplate="step %{x}<br>loss = %{y:.4f}<extra></extra>",
+        hovertemplate=_("step %{x}<br>loss = %{y:.4f}<extra></extra>"),
     )]
     dropped = int(n - finite.sum())
-    subtitle = f"{dropped} non-finite loss value{'s' if dropped != 1 else ''} not shown" if dropped else None
-    layout = style_layout(title=title, subtitle=subtitle, height=420, x_title="training step", y_title=y_title)
+    subtitle = None
+    if dropped == 1:
+        subtitle = _("{count} non-finite loss value not shown", count=dropped)
+    elif dropped:
+        subtitle = _("{count} non-finite loss values not shown", count=dropped)
+    layout = style_layout(title=title, subtitle=subtitle, height=420, x_title=_("training step"), y_title=y_title)
     if accuracy is not None:
         accuracy_values = as_array(accuracy, ndim=1)
         m = min(len(step_values), len(accuracy_values))
         ok = np.isfinite(step_values[:m]) & np.isfinite(accuracy_values[:m])
         data.append(dict(
             type="scatter", x=numbers(step_values[:m][ok]), y=rounded(accuracy_values[:m][ok]), mode="lines",
-            name="accuracy", yaxis="y2", line=dict(color=CORRECT_COLOUR, width=2.5),
-            hovertemplate="step %{x}<br>accuracy = %{y:.1%}<extra></extra>",
+            name=_("accuracy"), yaxis="y2", line=dict(color=CORRECT_COLOUR, width=2.5),
+            hovertemplate=_("step %{x}<br>accuracy = %{y:.1%}<extra></extra>"),
         ))
         merge(layout, dict(
             # tickmode "auto": plotly.js 4 defaults overlaying axes to "sync" (odd accuracy ticks).
-            yaxis2=dict(title=dict(text="accuracy"), overlaying="y", side="right", range=[0, 1],
+            yaxis2=dict(title=dict(text=_("accuracy")), overlaying="y", side="right", range=[0, 1],
                         tickformat=".0%", tickmode="auto", showgrid=False),
             legend=legend_on_top(),
             margin=dict(r=70),
@@ -108,54 +114,56 @@ def grad_norm_chart(
     norm_after: Sequence[float],
     *,
     threshold: float | None,
-    title: str = "Gradient norm before and after clipping",
+    title: str = N_("Gradient norm before and after clipping"),
 ) -> go.Figure:
     """Gradient norm per step on a log axis: before/after clipping, the threshold dashed,
     clipped steps marked, and "N of M steps clipped" (or "clipping off") as the subtitle.
 
     Zeros are drawn at 1e-12 (log axis); NaN/inf points are left out of the lines.
     """
+    title = translate(title)
     step_values = as_array(steps, ndim=1)
     before = as_array(norm_before, ndim=1)
     after = as_array(norm_after, ndim=1)
-    y_title = "gradient norm ‖g‖ (log scale)"
+    y_title = _("gradient norm ‖g‖ (log scale)")
     if len(step_values) == 0 or len(before) == 0:
-        return empty_figure(title, "No gradient norms yet. Press Train to start.",
-                             x_title="training step", y_title=y_title)
+        return empty_figure(title, _("No gradient norms yet. Press Train to start."),
+                             x_title=_("training step"), y_title=y_title)
 
     data: list[dict[str, Any]] = []
     x, y = finite_points(step_values, before)
-    data.append(dict(type="scatter", x=numbers(x), y=significant(y), mode="lines", name="before clipping",
+    data.append(dict(type="scatter", x=numbers(x), y=significant(y), mode="lines", name=_("before clipping"),
                      line=dict(color=BEFORE_CLIP_COLOUR, width=2),
-                     hovertemplate="step %{x}<br>before: %{y:.3g}<extra></extra>"))
+                     hovertemplate=_("step %{x}<br>before: %{y:.3g}<extra></extra>")))
     x, y = finite_points(step_values, after)
-    data.append(dict(type="scatter", x=numbers(x), y=significant(y), mode="lines", name="after clipping",
+    data.append(dict(type="scatter", x=numbers(x), y=significant(y), mode="lines", name=_("after clipping"),
                      line=dict(color=AFTER_CLIP_COLOUR, width=2),
-                     hovertemplate="step %{x}<br>after: %{y:.3g}<extra></extra>"))
+                     hovertemplate=_("step %{x}<br>after: %{y:.3g}<extra></extra>")))
 
     n_steps = min(len(step_values), len(before))
     if threshold is None:
-        subtitle = "clipping off"
+        subtitle = _("clipping off")
     else:
         n_clipped = count_clipped(before[:n_steps], threshold)
-        subtitle = f"{n_clipped} of {n_steps} steps clipped (threshold {threshold:g})"
+        subtitle = _("{clipped} of {total} steps clipped (threshold {threshold:g})",
+                     clipped=n_clipped, total=n_steps, threshold=threshold)
         finite_steps = step_values[np.isfinite(step_values)]
         if np.isfinite(threshold) and finite_steps.size:
             # A trace, not a layout shape: it gets a legend entry and needs no log-axis coordinates.
             data.append(dict(
                 type="scatter", x=numbers([finite_steps.min(), finite_steps.max()]),
-                y=[float(threshold), float(threshold)], mode="lines", name=f"clip threshold = {threshold:g}",
+                y=[float(threshold), float(threshold)], mode="lines", name=_("clip threshold = {threshold:g}", threshold=threshold),
                 line=dict(color=THRESHOLD_COLOUR, width=2, dash="dash"), hoverinfo="skip",
             ))
         with np.errstate(invalid="ignore"):
             clipped = before[:n_steps] > threshold
         x, y = finite_points(step_values[:n_steps][clipped], before[:n_steps][clipped])
         data.append(dict(
-            type="scatter", x=numbers(x), y=significant(y), mode="markers", name="clipped step",
+            type="scatter", x=numbers(x), y=significant(y), mode="markers", name=_("clipped step"),
             marker=dict(color="#d62728", size=9, symbol="circle-open", line=dict(width=2)),
-            hovertemplate="step %{x} clipped<br>norm was %{y:.3g}<extra></extra>",
+            hovertemplate=_("step %{x} clipped<br>norm was %{y:.3g}<extra></extra>"),
         ))
-    layout = style_layout(title=title, subtitle=subtitle, height=470, x_title="training step", y_title=y_title,
+    layout = style_layout(title=title, subtitle=subtitle, height=470, x_title=_("training step"), y_title=y_title,
                           margin_bottom=110)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
     merge(layout, dict(yaxis=dict(type="log", dtick="D2"),  # 1, 2, 5 per decade: no crowded minor labels
