@@ -21,7 +21,7 @@ from rnnviz.ui.keep import browser_token, lesson_keeper
 # too, slices shrink and redraws slow, so page loads and typing get the core between slices.
 LONE_TICK_SECONDS, LONE_TICK_INTERVAL = 0.7, 0.2
 TICK_SECONDS, TICK_INTERVAL = 0.25, 0.7
-SHARED_TICK_INTERVAL = 1.2  # with several sessions training
+SHARED_TICK_INTERVAL = 2.5  # with several sessions training: every redraw costs each browser too
 DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a slot this recently
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
 # Single keys: Streamlit ignores them while a text box has the focus, so typing never trains.
