@@ -19,7 +19,8 @@ import torch
 
 from rnnviz.core.models import MAX_PARAMETERS, ModelConfig, RecurrentModel
 from rnnviz.data.budget import MAX_CHECKPOINT_BYTES, MAX_CHECKPOINT_METADATA_BYTES, MAX_CHECKPOINT_RECORDS
-from rnnviz.data.download import DatasetError, zip_members
+from rnnviz.data.archives import zip_members
+from rnnviz.data.download import DatasetError
 from rnnviz.i18n import _
 
 FORMAT = "rnnviz-checkpoint"

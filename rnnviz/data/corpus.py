@@ -29,9 +29,9 @@ import torch
 
 from ..i18n import N_, _, translate
 from .budget import MAX_CORPUS_CHARS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from .archives import ExtractZipMember
 from .download import (
     DatasetError,
-    ExtractZipMember,
     ProgressCallback,
     cache_dir,
     decode_utf8_text,

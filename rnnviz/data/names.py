@@ -28,15 +28,14 @@ from unidecode import unidecode
 from rnnviz.i18n import _
 
 from .budget import MAX_NAME_CHARS, MAX_NAMES, MAX_NAMES_TEXT_BYTES, MAX_NAMES_ZIP_BYTES
+from .archives import ExtractZip, read_zip_members
 from .download import (
     DatasetError,
-    ExtractZip,
     ProgressCallback,
     cache_dir,
     decode_utf8_text,
     download_file,
     format_bytes,
-    read_zip_members,
 )
 
 NAMES_URL = "https://download.pytorch.org/tutorial/data.zip"

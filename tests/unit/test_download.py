@@ -13,16 +13,8 @@ from pathlib import Path
 import pytest
 
 from rnnviz.data import download, names
-from rnnviz.data.download import (
-    DatasetError,
-    ExtractZip,
-    cache_dir,
-    download_file,
-    extract_zip_atomically,
-    format_bytes,
-    read_zip_members,
-    zip_members,
-)
+from rnnviz.data.archives import ExtractZip, extract_zip_atomically, read_zip_members, zip_members
+from rnnviz.data.download import DatasetError, cache_dir, download_file, format_bytes
 
 try:
     from ._http import Route, build_zip, names_zip_members, serve

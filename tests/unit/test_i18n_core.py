@@ -19,7 +19,8 @@ from rnnviz import i18n
 from rnnviz.core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from rnnviz.core.models import ModelConfig, RecurrentModel
 from rnnviz.core.train import TrainConfig, Trainer
-from rnnviz.data.download import DatasetError, download_file, extract_zip_atomically, format_bytes
+from rnnviz.data.archives import extract_zip_atomically
+from rnnviz.data.download import DatasetError, download_file, format_bytes
 from rnnviz.i18n import using
 from tests.i18n_helpers import english_sentences
 from tests.unit._http import Route, serve
