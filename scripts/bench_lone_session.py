@@ -5,8 +5,9 @@
 
 Headless: the lesson trained in this process for ``--seconds`` in the app's slices (names/s or
 characters/s as the lesson counts them). In the browser: a fresh server pinned to one core, one
-student presses Train on the page and, after ``--seconds``, the page's own throughput read-out
-and how often its charts were redrawn. Prints the ratio; asserts nothing.
+student presses Train on the page and, after ``--seconds`` of wall-clock time, the page's own
+throughput read-out times the share of that time spent training (per wall-clock second), and how
+often its charts were redrawn. Prints the ratio; asserts nothing.
 """
 from __future__ import annotations
 
@@ -62,9 +63,13 @@ def browser_rate(url: str, path: str, seconds: float, pattern: str, chart_title:
         redraws_per_second = page.evaluate(COUNT_REDRAWS, chart_title)
         page.wait_for_timeout(max(0.0, seconds - (time.monotonic() - started)) * 1000)
         text = page.locator("[data-testid=stApp]").inner_text()
+        wall = time.monotonic() - started
         browser.close()
-    match = re.search(pattern, text)
-    return (float(match.group(1).replace(",", "")) if match else float("nan")), redraws_per_second
+    rate, trained = re.search(pattern, text), re.search(r"([\d.]+) s of training", text)
+    if not (rate and trained):
+        return float("nan"), redraws_per_second
+    # the page's rate is per second of training; per wall-clock second it is that times the share trained
+    return float(rate.group(1).replace(",", "")) * float(trained.group(1)) / wall, redraws_per_second
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from rnnviz.ui.keep import browser_token, lesson_keeper
 # Training per fragment run, and the pause between runs (room for the browser to draw). A session
 # training alone trains most of the time and still redraws about once a second; once others train
 # too, slices shrink and redraws slow, so page loads and typing get the core between slices.
-LONE_TICK_SECONDS, LONE_TICK_INTERVAL = 0.7, 0.2
+LONE_TICK_SECONDS, LONE_TICK_INTERVAL = 0.75, 0.15
 TICK_SECONDS, TICK_INTERVAL = 0.25, 0.7
 SHARED_TICK_INTERVAL = 2.5  # with several sessions training: every redraw costs each browser too
 DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a slot this recently
