@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from unidecode import unidecode
 
-from rnnviz.i18n import _
+from rnnviz.i18n import N_, _, translate
 
 from .budget import MAX_NAME_CHARS, MAX_NAMES, MAX_NAMES_TEXT_BYTES, MAX_NAMES_ZIP_BYTES
 from .archives import ExtractZip, read_zip_members
@@ -47,6 +47,20 @@ LANGUAGES: tuple[str, ...] = (
     "Italian", "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish",
     "Vietnamese",
 )
+
+# The 18 languages stay English keys (files, checkpoints, labels); these are their display labels.
+LANGUAGE_LABELS: dict[str, str] = {
+    "Arabic": N_("Arabic"), "Chinese": N_("Chinese"), "Czech": N_("Czech"), "Dutch": N_("Dutch"),
+    "English": N_("English"), "French": N_("French"), "German": N_("German"), "Greek": N_("Greek"),
+    "Irish": N_("Irish"), "Italian": N_("Italian"), "Japanese": N_("Japanese"), "Korean": N_("Korean"),
+    "Polish": N_("Polish"), "Portuguese": N_("Portuguese"), "Russian": N_("Russian"), "Scottish": N_("Scottish"),
+    "Spanish": N_("Spanish"), "Vietnamese": N_("Vietnamese"),
+}
+
+
+def language_label(name: str) -> str:
+    """One of the 18 language keys as the current language shows it ("Russian" → 俄语); other text as is."""
+    return translate(LANGUAGE_LABELS[name]) if name in LANGUAGE_LABELS else name
 
 NAME_ALPHABET = string.ascii_letters + " .,:;-'"
 """The 59 characters a name may contain after cleaning (the tutorial's ``all_letters``)."""

@@ -26,6 +26,7 @@ from rnnviz.lessons.charlm.limits import (
     MIN_CORPUS_CHARS,
     VALIDATION_FRACTION,
 )
+from rnnviz.data.names import LANGUAGE_LABELS, language_label  # noqa: F401 (re-exported)
 
 # --- corpora ----------------------------------------------------------------------------------------------
 
@@ -226,18 +227,3 @@ def corpus_for(choice: CorpusChoice, current: CorpusText | None,
         return current
     corpus = choice.load(progress)
     return current if current is not None and current.key == corpus.key else corpus
-
-
-# The languages of the surnames data (rnnviz.data.names.LANGUAGES), as labels: the English names stay the keys.
-LANGUAGE_LABELS: dict[str, str] = {
-    "Arabic": N_("Arabic"), "Chinese": N_("Chinese"), "Czech": N_("Czech"), "Dutch": N_("Dutch"),
-    "English": N_("English"), "French": N_("French"), "German": N_("German"), "Greek": N_("Greek"),
-    "Irish": N_("Irish"), "Italian": N_("Italian"), "Japanese": N_("Japanese"), "Korean": N_("Korean"),
-    "Polish": N_("Polish"), "Portuguese": N_("Portuguese"), "Russian": N_("Russian"), "Scottish": N_("Scottish"),
-    "Spanish": N_("Spanish"), "Vietnamese": N_("Vietnamese"),
-}
-
-
-def language_label(language: str) -> str:
-    """A language of the surnames data, in the current language (英语 for "English")."""
-    return translate(LANGUAGE_LABELS.get(language, language))

@@ -16,6 +16,7 @@ from rnnviz.data.names import (
 )
 from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LessonConfig
+from rnnviz.data.names import LANGUAGE_LABELS, language_label  # noqa: F401 (re-exported)
 
 TASK = "names"
 CELLS: dict[str, str] = {  # English labels, marked: show them with cell_label()
@@ -24,21 +25,6 @@ CELLS: dict[str, str] = {  # English labels, marked: show them with cell_label()
     "gru": N_("GRU"),
     "lstm": N_("LSTM"),
 }
-# The 18 languages stay English keys (files, checkpoints, labels); these are their display labels.
-LANGUAGE_LABELS: dict[str, str] = {
-    "Arabic": N_("Arabic"), "Chinese": N_("Chinese"), "Czech": N_("Czech"), "Dutch": N_("Dutch"),
-    "English": N_("English"), "French": N_("French"), "German": N_("German"), "Greek": N_("Greek"),
-    "Irish": N_("Irish"), "Italian": N_("Italian"), "Japanese": N_("Japanese"), "Korean": N_("Korean"),
-    "Polish": N_("Polish"), "Portuguese": N_("Portuguese"), "Russian": N_("Russian"), "Scottish": N_("Scottish"),
-    "Spanish": N_("Spanish"), "Vietnamese": N_("Vietnamese"),
-}
-
-
-def language_label(name: str) -> str:
-    """One of the 18 language keys as the current language shows it ("Russian" → 俄语); other text as is."""
-    return translate(LANGUAGE_LABELS[name]) if name in LANGUAGE_LABELS else name
-
-
 def language_labels(languages=LANGUAGES) -> list[str]:
     """The display labels of ``languages`` (default: all 18, in label order), for figures."""
     return [language_label(name) for name in languages]
