@@ -242,9 +242,9 @@ def render_live(lesson: CharLMLesson) -> None:
         history.steps, history.metric("perplexity"), [e.step for e in lesson.evaluations],
         [e.validation_perplexity for e in lesson.evaluations], vocab_size=lesson.vocab_size),
         key=f"{KEY}_ppl")
-    ui.chart(training.grad_norm_chart(history.steps, history.grad_norms_before_clip,
-                                     history.grad_norms_after_clip, threshold=trainer.config.clip_threshold),
-             key=f"{KEY}_grad")
+    ui.live_chart(lambda: training.grad_norm_chart(history.steps, history.grad_norms_before_clip,
+                                                  history.grad_norms_after_clip,
+                                                  threshold=trainer.config.clip_threshold), key=f"{KEY}_grad")
     samples = lesson.samples
     if samples is not None:
         st.markdown(_("**Samples** (greedy, {n} characters) at step {step}, epoch {epoch}:",
@@ -276,13 +276,16 @@ def show_live_candidates(lesson: CharLMLesson) -> None:
     check = check_prefix(typed, lesson.vocab)
     if not check.used:
         return
-    result = lesson.generate(check.used, GenerationConfig(num_chars=LIVE_CHARS))
-    indices, probs, _model_probs = result.top_candidates(LIVE_CANDIDATES)
-    ui.chart(language_model.candidates_heatmap(
-        step_labels(result), [[result.vocab[i] for i in row] for row in indices], probs, result.chosen_rank(),
-        title=_("“{prefix}” → “{continuation}”: the candidates for each next character, now",
-                prefix=result.prefix, continuation=result.continuation)),
-        key=f"{KEY}_live_candidates")
+
+    def candidates_now():
+        result = lesson.generate(check.used, GenerationConfig(num_chars=LIVE_CHARS))
+        indices, probs, _model_probs = result.top_candidates(LIVE_CANDIDATES)
+        return language_model.candidates_heatmap(
+            step_labels(result), [[result.vocab[i] for i in row] for row in indices], probs, result.chosen_rank(),
+            title=_("“{prefix}” → “{continuation}”: the candidates for each next character, now",
+                    prefix=result.prefix, continuation=result.continuation))
+
+    ui.live_chart(candidates_now, key=f"{KEY}_live_candidates", depends_on=check.used)
 
 
 def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: PretrainedLM | None
@@ -300,7 +303,7 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
                       index=len(sources) - 1)
     c1, c2, c3 = st.columns([2, 1, 1])
     prefix = c1.text_input(_("Prefix"), corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
-                           key=prefix_key(corpus), live=True)  # the continuation follows the typing
+                           key=prefix_key(corpus), live=ui.TYPING_COMMIT)  # the continuation follows the typing
     st.session_state[PREFIX_KEY] = prefix
     num_chars = c2.number_input(_("Characters to generate"), 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
     seed = c3.number_input(_("Sampling seed"), 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
@@ -347,13 +350,13 @@ def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
         f"border-radius:0.5rem'><b>{escape(result.prefix)}</b><span style='color:#1f3b73'>"
         f"{escape(result.continuation)}</span></div>", unsafe_allow_html=True)
     st.caption(_("Bold: your prefix; blue: generated. ↵ marks a line break."))
-    tabs = st.tabs([_("Softmax at each step"), _("Hidden states"), _("Colour the text by one unit")])
-    with tabs[0]:
-        show_softmax_views(result)
-    with tabs[1]:
-        show_hidden_views(result)
-    with tabs[2]:
-        show_unit_colouring(result)
+    # Only the open tab is drawn: each keystroke in the prefix box redraws its charts, not all four.
+    tabs = st.tabs([_("Softmax at each step"), _("Hidden states"), _("Colour the text by one unit")],
+                   key=f"{KEY}_generation_views", on_change="rerun")
+    for tab, show in zip(tabs, (show_softmax_views, show_hidden_views, show_unit_colouring)):
+        if tab.open:
+            with tab:
+                show(result)
     url_follows_settings()  # the prefix in the link follows the typing too
 
 

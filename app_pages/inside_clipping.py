@@ -48,7 +48,7 @@ def render(lesson: RaceLesson) -> None:
     for column, e in zip(st.columns(len(entries)), entries):
         with column:
             history = e.trainer.history
-            ui.chart(training.grad_norm_chart(
+            ui.live_chart(lambda: training.grad_norm_chart(
                 history.steps, history.grad_norms_before_clip, history.grad_norms_after_clip,
                 threshold=e.trainer.config.clip_threshold, title=_("Gradient norm: {run}", run=run_label(e.name))),
                 key=f"{KEY}_grad_{e.name}")

@@ -87,7 +87,7 @@ def render_race(lesson: RaceLesson) -> None:
             title=_("Accuracy at the '?' (the race)"), x_title=_("training step"), y_title=_("accuracy"),
             reference=(1 / race.task.num_classes, _("chance")), y_range=(0, 1.05)), key=f"{KEY}_acc")
     with right:
-        ui.chart(fi.metric_lines(
+        ui.live_chart(lambda: fi.metric_lines(
             {run_label(e.name): (e.trainer.history.steps, e.trainer.history.losses) for e in entries},
             title=_("Training loss"), x_title=_("training step"), y_title=_("cross-entropy loss")), key=f"{KEY}_loss")
     profiles = {}
@@ -95,11 +95,11 @@ def render_race(lesson: RaceLesson) -> None:
         steps, norms = e.recorder.matrix()
         if len(steps):
             profiles[run_label(e.name)] = (list(range(race.task.steps)), norms[-1])
-    ui.chart(fi.metric_lines(
+    ui.live_chart(lambda: fi.metric_lines(
         profiles, title=_("‖∂L/∂h_t‖ at the latest step: how much each timestep still hears of the loss"),
         x_title=_("timestep t (0 = the symbol to remember, last = '?')"), y_title=_("‖∂L/∂h_t‖ (log scale)"),
         log_y=True, markers=True), key=f"{KEY}_profile")
-    ui.chart(fi.gradient_heatmaps(
+    ui.live_chart(lambda: fi.gradient_heatmaps(
         {run_label(e.name): e.recorder.matrix() for e in entries},
         title=_("‖∂L/∂h_t‖ for every training step (rows) and timestep (columns): dark = vanished"),
         x_title=_("timestep t (0 = symbol)")), key=f"{KEY}_heat")

@@ -123,10 +123,13 @@ def render_gates_live(lesson: GatesLesson) -> None:
     st.markdown(_("Step **{step}** · reading `{input}` it predicts `{predicted}` (target `{target}`)",
                   step=lesson.step_count, input=lesson.task.display_input, predicted=predicted,
                   target=lesson.task.display_target))
-    internals = lesson.internals()
-    ui.chart(shown_panels(fi.gate_panel(internals, list(lesson.task.display_input), animate=False,
-                                        title=_("The {cell}'s gates, now", cell=lesson.gates_config.cell_type.upper())),
-                          internals), key=f"{KEY}_live_gates")
+    def gates_now():
+        internals = lesson.internals()
+        return shown_panels(fi.gate_panel(internals, list(lesson.task.display_input), animate=False,
+                                          title=_("The {cell}'s gates, now", cell=lesson.gates_config.cell_type.upper())),
+                            internals)
+
+    ui.live_chart(gates_now, key=f"{KEY}_live_gates", depends_on=lesson.task.display_input)
 
 
 if source == "basics":

@@ -149,7 +149,7 @@ def try_a_name(state: ui.LiveSession) -> None:
                     st.button(example.name, key=f"{KEY}_example_{i}", help=translate(example.note),
                               on_click=set_name, args=(example.name,))
     typed = st.text_input(_("Type a surname: the prediction updates as you type"), key=NAME_KEY,
-                          max_chars=MAX_TYPED_CHARS, live=True, placeholder=_("e.g. {name}", name=LIVE_EXAMPLE))
+                          max_chars=MAX_TYPED_CHARS, live=ui.TYPING_COMMIT, placeholder=_("e.g. {name}", name=LIVE_EXAMPLE))
     prefer = "auto"
     if lesson.pretrained is not None and lesson.step_count > 0:
         prefer = st.radio(_("Answer with"), list(ANSWERING), format_func=in_this_language(lambda v: translate(ANSWERING[v])),
@@ -231,16 +231,17 @@ def render_live(lesson: NamesLesson) -> None:
                      steps=lesson.step_count))
     left, right = st.columns([3, 2])
     with left:
-        ui.chart(evaluation_figures.accuracy_figure(lesson.evaluations, data.majority_rate,
-                                                    language_label(data.majority_language)),
-                 key=f"{KEY}_accuracy")
+        ui.live_chart(lambda: evaluation_figures.accuracy_figure(lesson.evaluations, data.majority_rate,
+                                                                 language_label(data.majority_language)),
+                      key=f"{KEY}_accuracy")
     if evaluation is None:
         return
     with right:
-        ui.chart(evaluation_figures.accuracy_bars(language_labels(), evaluation.test.per_language,
-                                                  title=_("Accuracy per language (step {step})", step=evaluation.step),
-                                                  category_title=_("language")), key=f"{KEY}_per_language")
-    ui.chart(evaluation_figures.confusion_matrix_figure(
+        ui.live_chart(lambda: evaluation_figures.accuracy_bars(
+            language_labels(), evaluation.test.per_language,
+            title=_("Accuracy per language (step {step})", step=evaluation.step), category_title=_("language")),
+            key=f"{KEY}_per_language")
+    ui.live_chart(lambda: evaluation_figures.confusion_matrix_figure(
         evaluation.test.confusion, language_labels(),
         title=_("Confusion matrix, rows normalised (step {step})", step=evaluation.step)), key=f"{KEY}_confusion")
     st.caption(_("Scored on the {count:,} held-out names (never seen in training, the same for every model) every "
@@ -258,15 +259,15 @@ def show_live_internals(lesson: NamesLesson, typed: str) -> None:
                   step=lesson.step_count))
     left, right = st.columns(2)
     with left:
-        ui.chart(softmax.softmax_heatmap(prediction.trace.probs, language_labels(), chars,
-                                         class_title=_("language"), title=_("P(language) after each letter, now")),
-                 key=f"{KEY}_live_belief")
+        ui.live_chart(lambda: softmax.softmax_heatmap(
+            prediction.trace.probs, language_labels(), chars, class_title=_("language"),
+            title=_("P(language) after each letter, now")), key=f"{KEY}_live_belief", depends_on=prediction.text)
     with right:
         sigmoid = isinstance(lesson.model, TutorialRNN)
-        ui.chart(states.hidden_state_heatmap(
+        ui.live_chart(lambda: states.hidden_state_heatmap(
             prediction.trace.hidden_states[-1], chars, animate=False, title=_("Hidden state h_t, now"),
             value_range=(0.0, 1.0) if sigmoid else (-1.0, 1.0), colorscale="Viridis" if sigmoid else "RdBu_r"),
-            key=f"{KEY}_live_hidden")
+            key=f"{KEY}_live_hidden", depends_on=prediction.text)
 
 
 def shown_in_labels(frames: list) -> list:

@@ -112,14 +112,14 @@ def show_live_internals(lesson: SequenceLesson) -> None:
     chars = list(task.display_input)
     left, right = st.columns(2)
     with left:
-        ui.chart(softmax.softmax_heatmap(tr.probs, task.vocab, chars, targets=task.encode(task.display_target),
-                                         title=_("Softmax at each step, now (reading “{text}”)",
-                                                 text=task.display_input)),
-                 key=f"{KEY}_live_softmax")
+        ui.live_chart(lambda: softmax.softmax_heatmap(
+            tr.probs, task.vocab, chars, targets=task.encode(task.display_target),
+            title=_("Softmax at each step, now (reading “{text}”)", text=task.display_input)),
+            key=f"{KEY}_live_softmax", depends_on=task.display_input)
     with right:
-        ui.chart(states.hidden_state_heatmap(tr.hidden_states[-1], chars, animate=False,
-                                             title=_("Hidden state h_t, now (top layer)")),
-                 key=f"{KEY}_live_hidden")
+        ui.live_chart(lambda: states.hidden_state_heatmap(tr.hidden_states[-1], chars, animate=False,
+                                                          title=_("Hidden state h_t, now (top layer)")),
+                      key=f"{KEY}_live_hidden", depends_on=task.display_input)
 
 
 def show_hidden_states(lesson: SequenceLesson, tr: Trace) -> None:

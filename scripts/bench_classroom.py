@@ -13,9 +13,14 @@ and its Chromium run on another core (`--server-cpu`, `--client-cpu`):
   steps/s per session, and whether every session moved in every window;
 - opens a lesson page in a fresh context `--loads` times meanwhile: seconds to its first chart (median);
 - counts error boxes on every page it looked at, and tracebacks in the server's log;
-- reads the server's resident memory (VmRSS): idle (after one visit), peak while the sessions train,
-  and `--after-wait` seconds after they all closed. Streamlit drops a closed session's state
+- reads the server's resident memory (VmRSS): idle (after one visit to each training page, so the
+  shared read-only data every lesson loads once is in), peak while the sessions train, and
+  `--after-wait` seconds after they all closed. Streamlit drops a closed session's state
   after `server.disconnectedSessionTTL` (default 120 s; `--ttl` sets it).
+
+With ``--class-nice 19`` the training students' browser runs at the lowest CPU priority and the fresh
+student's browser in a process of its own at normal priority: closer to a class, where every student's
+laptop draws only its own charts, while the server is still one core shared by all of them.
 
 Needs Debian's chromium and two CPUs. Prints a markdown table; asserts nothing. Numbers from a
 machine shared with other work are noisy.
@@ -42,10 +47,12 @@ from tests.browser.harness import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     TRAINING_PAGES,
+    add_cpu_options,
     data_env,
     error_boxes,
     open_training_pages,
     open_until_first_chart,
+    pin_to_client_cpu,
     read_steps,
     streamlit_process,
     wait_for_steps,
@@ -102,7 +109,7 @@ def steps_now(page, spec, tries: int = 8) -> int:
     return -1
 
 
-def run(browser, n: int, args) -> Result:
+def run(browser, n: int, args, fresh_browser=None) -> Result:
     result = Result(n)
     options = ["--server.disconnectedSessionTTL", str(args.ttl)] if args.ttl is not None else []
     with tempfile.TemporaryDirectory() as tmp, streamlit_process(
@@ -112,6 +119,9 @@ def run(browser, n: int, args) -> Result:
         page, cold = open_until_first_chart(browser, server.url, timeout=args.timeout)  # imports, first run
         page.context.close()
         print(f"[{n} sessions] cold server: first chart after {cold:.1f} s", flush=True)
+        for spec in TRAINING_PAGES:  # each lesson's shared data (names, corpora, checkpoints) loaded once
+            page, _seconds = open_until_first_chart(browser, server.url, spec.path, timeout=args.timeout)
+            page.context.close()
         time.sleep(3)
         result.rss_idle = server.rss_mb()
 
@@ -119,6 +129,7 @@ def run(browser, n: int, args) -> Result:
         specs = list(itertools.islice(itertools.cycle(TRAINING_PAGES), n))
         started = time.perf_counter()
         pages = open_training_pages(browser, server.url, specs, timeout=args.timeout)
+        fresh_browser = fresh_browser or browser
         for page, spec in zip(pages, specs):
             wait_for_steps(page, spec, at_least=1, timeout=args.timeout)
         print(f"[{n} sessions] all training after {time.perf_counter() - started:.1f} s", flush=True)
@@ -140,7 +151,7 @@ def run(browser, n: int, args) -> Result:
             result.errors.update(error_boxes(page))
 
         for i in range(args.loads):
-            page, seconds = open_until_first_chart(browser, server.url, timeout=args.timeout)
+            page, seconds = open_until_first_chart(fresh_browser, server.url, timeout=args.timeout)
             result.first_chart.append(seconds)
             result.errors.update(error_boxes(page))
             page.context.close()
@@ -192,30 +203,39 @@ def main() -> None:
                         help="server.disconnectedSessionTTL in seconds (Streamlit's default: 120)")
     parser.add_argument("--after-wait", type=float, default=180.0,
                         help="seconds to wait after the sessions close before reading the memory again")
-    parser.add_argument("--server-cpu", type=int, default=0)
-    parser.add_argument("--client-cpu", type=int, default=1)
+    add_cpu_options(parser)
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds any one page may take")
+    parser.add_argument("--class-nice", type=int, default=0,
+                        help="niceness of the training students' browser (the fresh student's stays at 0)")
     args = parser.parse_args()
 
-    cpus = os.sched_getaffinity(0)
-    if args.server_cpu == args.client_cpu or not {args.server_cpu, args.client_cpu} <= cpus:
-        sys.exit(f"need two different CPUs out of {sorted(cpus)} for --server-cpu and --client-cpu")
-    os.sched_setaffinity(0, {args.client_cpu})  # this script, Playwright's driver and Chromium inherit it
+    pin_to_client_cpu(args)
 
     results = []
-    with sync_playwright() as p:
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+        class_chromium = CHROMIUM
+        if args.class_nice:
+            class_chromium = str(Path(tmp) / "chromium-niced")
+            Path(class_chromium).write_text(f'#!/bin/sh\nexec nice -n {args.class_nice} {CHROMIUM} "$@"\n')
+            os.chmod(class_chromium, 0o755)
         for n in args.sessions:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=class_chromium, headless=True, args=CHROMIUM_ARGS)
+            fresh = (p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                     if args.class_nice else None)
             try:
-                results.append(run(browser, n, args))
+                results.append(run(browser, n, args, fresh))
             finally:
                 browser.close()
+                if fresh:
+                    fresh.close()
             for error in sorted(results[-1].errors):
                 text = re.sub(r"\s+", " ", error)[:300]
                 print(f"[{n} sessions] error box: {text}")
     print()
     print(f"Server pinned to CPU {args.server_cpu}, browsers to CPU {args.client_cpu}; "
-          f"disconnectedSessionTTL {args.ttl if args.ttl is not None else '120 (default)'} s.")
+          f"disconnectedSessionTTL {args.ttl if args.ttl is not None else '120 (default)'} s"
+          + (f"; training students' browser at nice {args.class_nice}, the fresh student's at 0." if args.class_nice
+             else "; every browser at the same priority."))
     print(table(results, args))
 
 

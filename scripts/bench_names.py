@@ -37,7 +37,7 @@ from rnnviz.lessons.names import (  # noqa: E402
     find_pretrained,
 )
 
-TICK_SECONDS = 0.25  # as rnnviz.ui.TICK_SECONDS (not imported: ui imports streamlit)
+TICK_SECONDS = 0.25  # as rnnviz.ui.live.SHARED_PACE (not imported: ui imports streamlit)
 
 
 def batched(data: NamesData, seconds: float, config: NamesConfig) -> dict:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import logging
 import sys
 import threading
 import time
+from typing import Callable
 
 M_ARENA_MAX = -8  # mallopt parameter number, from glibc's malloc.h
 ARENAS = 2
@@ -42,12 +44,19 @@ def release_freed_memory() -> bool:
     return bool(libc and libc.malloc_trim(0))
 
 
-def start_memory_janitor(every_seconds: float = TRIM_EVERY_SECONDS) -> threading.Thread:
-    """A daemon thread that releases freed memory every ``every_seconds`` (start one per process)."""
+def start_memory_janitor(every_seconds: float = TRIM_EVERY_SECONDS,
+                         before_release: Callable[[], None] | None = None) -> threading.Thread:
+    """A daemon thread that releases freed memory every ``every_seconds`` (start one per process),
+    after calling ``before_release`` (e.g. dropping cached state that has expired)."""
 
     def loop() -> None:
         while True:
             time.sleep(every_seconds)
+            if before_release is not None:
+                try:
+                    before_release()
+                except Exception:  # noqa: BLE001 - the janitor must keep trimming whatever its helper does
+                    logging.getLogger(__name__).exception("memory janitor: before_release failed")
             release_freed_memory()
 
     thread = threading.Thread(target=loop, name="rnnviz-memory-janitor", daemon=True)

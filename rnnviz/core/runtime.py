@@ -1,9 +1,11 @@
 """Process-wide settings that keep a shared server fair to every student."""
 from __future__ import annotations
 
+import collections
 import math
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -139,17 +141,37 @@ def training_slot_count() -> int:
 
 
 class TrainingSlots:
-    """A process-wide turnstile for training slices: sessions take turns instead of piling up."""
+    """A process-wide turnstile for training slices: sessions take turns instead of piling up.
+
+    Waiters are served in the order they came (a semaphore lets whoever the OS wakes first in, and
+    with eight sessions one could miss its turn tick after tick).
+    """
 
     def __init__(self, slots: int):
-        self._semaphore = threading.BoundedSemaphore(slots)
         self.slots = slots
+        self._free = slots
+        self._queue: collections.deque[object] = collections.deque()
+        self._changed = threading.Condition()
 
     def run(self, work: Callable[[], T], wait: float) -> tuple[bool, T | None]:
-        """Run ``work`` if a slot frees up within ``wait`` seconds; (ran, its result)."""
-        if not self._semaphore.acquire(timeout=wait):
-            return False, None
+        """Run ``work`` if a slot frees up for this caller within ``wait`` seconds; (ran, its result)."""
+        ticket = object()
+        deadline = time.monotonic() + wait
+        with self._changed:
+            self._queue.append(ticket)
+            while not (self._free and self._queue[0] is ticket):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._queue.remove(ticket)
+                    self._changed.notify_all()  # the one behind may be first now
+                    return False, None
+                self._changed.wait(remaining)
+            self._queue.popleft()
+            self._free -= 1
+            self._changed.notify_all()  # another free slot goes to the next in line
         try:
             return True, work()
         finally:
-            self._semaphore.release()
+            with self._changed:
+                self._free += 1
+                self._changed.notify_all()

@@ -7,9 +7,6 @@ controls and the live fragment with ``train_section``, and lays out views.
 from rnnviz.ui.language import choose_language  # noqa: F401
 from rnnviz.ui.live import (  # noqa: F401
     AUTO_PAUSE_SECONDS,
-    LONE_TICK_SECONDS,
-    TICK_INTERVAL,
-    TICK_SECONDS,
     LiveSession,
     accept_upload,
     live_lesson,
@@ -24,11 +21,13 @@ from rnnviz.ui.live import (  # noqa: F401
 from rnnviz.ui.widgets import (  # noqa: F401
     CHART_CONFIG,
     OPTIMIZER_LABELS,
+    TYPING_COMMIT,
     chart,
     download_progress,
     figure_html,
     history_download,
     html_download,
+    live_chart,
     replay_section,
     lesson_header,
     training_charts,

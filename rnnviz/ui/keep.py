@@ -17,7 +17,9 @@ import streamlit as st
 
 COOKIE = "rnnviz_browser"
 COOKIE_DAYS = 7
-KEEP_SECONDS = 10 * 60  # a lesson outlives its tab this long
+# A lesson outlives its tab's last activity this long: a reload or a second tab is back at once, and
+# Streamlit itself resumes a briefly disconnected session. Then its memory goes back to the server.
+KEEP_SECONDS = 3 * 60
 KEEP_LESSONS = 48
 KEEP_BYTES = 120_000_000  # estimated, over all kept lessons
 DROPPED_REMEMBERED = 512
@@ -51,6 +53,11 @@ class LessonKeeper:
             self._dropped.pop((browser, page), None)
             self._evict()
 
+    def expire(self) -> None:
+        """Drop what has been idle too long (called every few seconds by the server's janitor)."""
+        with self._lock:
+            self._expire()
+
     def get(self, browser: str, page: str) -> Any | None:
         with self._lock:
             self._expire()
@@ -75,9 +82,15 @@ class LessonKeeper:
             self._dropped.popitem(last=False)
 
     def _expire(self) -> None:
+        """Drop lessons idle for max_age_seconds: since they were put, or since their session last
+        trained (``last_active``, set by each tick), whichever is later."""
         cutoff = time.monotonic() - self.max_age_seconds
-        while self._kept and next(iter(self._kept.values()))[0] < cutoff:
-            self._drop_oldest()
+        for key, (put_at, state) in list(self._kept.items()):
+            if max(put_at, getattr(state, "last_active", 0.0)) < cutoff:
+                del self._kept[key]
+                self._dropped[key] = None
+        while len(self._dropped) > DROPPED_REMEMBERED:
+            self._dropped.popitem(last=False)
 
     def _evict(self) -> None:
         self._expire()

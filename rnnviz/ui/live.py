@@ -15,14 +15,34 @@ from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_co
 from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
 from rnnviz.ui.keep import browser_token, lesson_keeper
+from rnnviz.ui.widgets import DETAIL_SECONDS_KEY, FULL_RUN_KEY
 
-# Training per fragment run, and the pause between runs (room for the browser to draw). A session
-# training alone trains most of the time and still redraws about once a second; once others train
-# too, slices shrink and redraws slow, so page loads and typing get the core between slices.
-LONE_TICK_SECONDS, LONE_TICK_INTERVAL = 0.75, 0.15
-TICK_SECONDS, TICK_INTERVAL = 0.25, 0.7
-SHARED_TICK_INTERVAL = 2.5  # with several sessions training: every redraw costs each browser too
-DEMAND_WINDOW_SECONDS = 3.0  # a session counts as training if it asked for a slot this recently
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How a training session ticks: seconds of training per tick, seconds between ticks, and how
+    often the live views beyond the loss curve are redrawn (0: at every tick; see ui.live_chart)."""
+
+    slice_seconds: float
+    interval: float
+    detail_seconds: float = 0.0
+
+
+# Alone, a session trains most of the time and still redraws about once a second. Once others train
+# too, slices shrink and redraws slow, so page loads and typing get the core between slices; every
+# redraw also costs each student's browser a Plotly remount, so a crowd redraws less often still.
+LONE_PACE = Pace(0.75, 0.15)
+# A tick capped at a few steps (a tiny task slowed down to watch) ends at once: about one update a
+# second, the pace "epochs per update" was made for, else the page would redraw six times a second.
+CAPPED_LONE_PACE = Pace(0.75, 0.9)
+SHARED_PACE = Pace(0.25, 2.5, 7.5)
+CROWD_PACE = Pace(0.4, 4.0, 12.0)  # the same share of the server per session, half the redraws
+CROWD_SIZE = 5  # sessions training at once, this one included, from which the crowd pace applies
+MAX_SLOT_WAIT_SECONDS = 3.0  # the longest a tick waits in line for a training slot
+# A session counts as training if it asked for a slot this recently: over two crowd ticks, so that
+# a session does not flip between paces while others train.
+DEMAND_WINDOW_SECONDS = 9.0
 AUTO_PAUSE_SECONDS = 120.0  # a forgotten tab must not train forever on a shared server
 # Single keys: Streamlit ignores them while a text box has the focus, so typing never trains.
 SHORTCUTS = {"train": "T", "step": "S", "reset": "0"}  # "0": back to step zero
@@ -38,6 +58,8 @@ class LiveSession:
     playing: bool = False
     notice: str | None = None
     pause_at_train_seconds: float = 0.0  # auto-pause point for the current run
+    last_active: float = field(default_factory=time.monotonic)  # the last tick (the keeper's clock)
+    missed_slots: int = 0  # ticks in a row that found no training slot free in time
     results: dict[str, Any] = field(default_factory=dict)  # page-specific results (experiments)
 
 
@@ -209,16 +231,23 @@ def session_id() -> str:
     return st.session_state["_session_id"]
 
 
-def page_run():
+@contextmanager
+def page_run() -> Iterator[None]:
     """Wrap a full page run (app.py's navigation.run()) so other sessions' training yields to it."""
-    return foreground_runs().running(session_id())
+    st.session_state[FULL_RUN_KEY] = True
+    try:
+        with foreground_runs().running(session_id()):
+            yield
+    finally:
+        st.session_state[FULL_RUN_KEY] = False
 
 
-def tick_schedule(who: str) -> tuple[float, float]:
-    """(seconds of training per tick, seconds between ticks) for this session, given the others."""
-    if training_demand().others(who) == 0:
-        return LONE_TICK_SECONDS, LONE_TICK_INTERVAL
-    return TICK_SECONDS, SHARED_TICK_INTERVAL
+def tick_schedule(who: str, capped: bool = False) -> Pace:
+    """This session's pace, given how many others are training."""
+    others = training_demand().others(who)
+    if others == 0:
+        return CAPPED_LONE_PACE if capped else LONE_PACE
+    return SHARED_PACE if others + 1 < CROWD_SIZE else CROWD_PACE
 
 
 def live_training(
@@ -231,9 +260,10 @@ def live_training(
     """
 
     who = f"{id(state)}"  # this session's page: a key no other session shares
-    _slice, interval = tick_schedule(who)
+    capped = steps_per_tick is not None
+    pace = tick_schedule(who, capped)
 
-    @st.fragment(run_every=interval if state.playing else None, key=f"{key}_live")
+    @st.fragment(run_every=pace.interval if state.playing else None, key=f"{key}_live")
     def live() -> None:
         # Train and draw as one unit: a page run that starts meanwhile (Pause, typing) waits for
         # the slice to end, so the counters and the charts it draws describe the same step.
@@ -241,16 +271,25 @@ def live_training(
             tick(state.lesson)
 
     def tick(lesson: LiveLesson) -> None:
+        state.last_active = time.monotonic()
         trainer = lesson.trainer
         waiting = False
+        pace_changed = False
+        st.session_state[DETAIL_SECONDS_KEY] = 0.0
         if state.playing:
             training_demand().note(who)
-            seconds, _interval = tick_schedule(who)
+            now = tick_schedule(who, capped)
+            st.session_state[DETAIL_SECONDS_KEY] = now.detail_seconds
+            pace_changed = now.interval != pace.interval
             if foreground_runs().others(session_id()):  # another student's page is being built: it goes first
                 ran = False
             else:
-                ran, _waited = training_slots().run(lambda: lesson.run_for(seconds, max_steps=steps_per_tick),
-                                                    wait=TICK_SECONDS)
+                # In line for the slot (first come, first served); a session that missed its turn
+                # waits longer the next time, so in a crowd every session still trains every few ticks.
+                wait = min(MAX_SLOT_WAIT_SECONDS, now.slice_seconds * (1 + state.missed_slots))
+                ran, _waited = training_slots().run(
+                    lambda: lesson.run_for(now.slice_seconds, max_steps=steps_per_tick), wait=wait)
+                state.missed_slots = 0 if ran else state.missed_slots + 1
             waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
@@ -267,6 +306,11 @@ def live_training(
         if waiting:
             st.caption(":material/hourglass_top: " + _("Other sessions are training on this server; yours continues in a moment."))
         render(state.lesson)
+        if pace_changed:
+            # Others started or stopped training: a fragment's interval is set when the page runs,
+            # so run the page once to tick at the new pace (the first to train would otherwise keep
+            # redrawing six times as often as the rest of the class).
+            st.rerun()
 
     live()
 
@@ -279,7 +323,7 @@ def server_setup() -> None:
     memory freed by departed sessions back to the OS."""
     configure_torch()
     limit_malloc_arenas()
-    start_memory_janitor()
+    start_memory_janitor(before_release=lesson_keeper().expire)
 
 
 def accept_upload(state: LiveSession, uploaded, slot: str, load: Callable[[bytes], T],

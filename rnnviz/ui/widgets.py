@@ -1,8 +1,9 @@
 """Widgets every lesson page shares: its header, a chart, the training curves."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
@@ -16,6 +17,12 @@ OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # keys are rnnviz.core.train.
 # The modebar keeps "Download plot as a png" (2× scale, for slides).
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+# A prediction box commits this long after the last key (Streamlit's live=True waits 250 ms): reading a
+# name or a prefix costs the server a few ms, so the chart can follow each key of ordinary typing.
+TYPING_COMMIT = "100ms"
+FULL_RUN_KEY = "_rnnviz_full_run"  # True while app.py runs the whole page, False in a fragment's own run
+DETAIL_SECONDS_KEY = "_rnnviz_detail_seconds"  # set by a live tick: how often it redraws the details
+LIVE_CHARTS_KEY = "_rnnviz_live_charts"
 
 
 def lesson_header(title: str, intro: str, equation: str | None = None) -> None:
@@ -29,16 +36,36 @@ def chart(fig, key: str) -> None:
     st.plotly_chart(for_projector(fig), key=key, config=CHART_CONFIG)
 
 
+def live_chart(build: Callable[[], Any], key: str, depends_on: Any = None) -> None:
+    """A live view other than the loss curve: rebuilt at every tick while this session trains alone;
+    while others train too, at most every few seconds (the tick's pace says how often), the same
+    figure re-sent in between. Streamlit remounts a Plotly chart whenever its spec changes (a full
+    newPlot in the student's browser) and leaves an identical one alone. A full page run, or a
+    change of ``depends_on`` (what the view shows, e.g. the typed name), always rebuilds it."""
+    kept = st.session_state.setdefault(LIVE_CHARTS_KEY, {})
+    now = time.monotonic()
+    previous = kept.get(key)
+    reuse = (previous is not None and previous[2] == depends_on and not st.session_state.get(FULL_RUN_KEY)
+             and now - previous[1] < st.session_state.get(DETAIL_SECONDS_KEY, 0.0))
+    if reuse:
+        st.plotly_chart(previous[0], key=key, config=CHART_CONFIG)
+        return
+    fig = for_projector(build())
+    kept[key] = (fig, now, depends_on)
+    st.plotly_chart(fig, key=key, config=CHART_CONFIG)
+
+
 def training_charts(snapshot: dict, key: str) -> None:
-    """Loss (and accuracy, if the lesson measures it) and gradient norms, from a lesson's snapshot."""
+    """Loss (and accuracy, if the lesson measures it) and gradient norms, from a lesson's snapshot.
+    The loss curve moves at every tick; the gradients at the pace of the other live views."""
     left, right = st.columns(2)
     with left:
         chart(training.loss_curve(snapshot["steps"], snapshot["losses"],
                                   accuracy=snapshot["metrics"].get("accuracy")), key=f"{key}_loss")
     with right:
-        chart(training.grad_norm_chart(snapshot["steps"], snapshot["grad_norms_before_clip"],
-                                       snapshot["grad_norms_after_clip"], threshold=snapshot["clip_threshold"]),
-              key=f"{key}_grad")
+        live_chart(lambda: training.grad_norm_chart(
+            snapshot["steps"], snapshot["grad_norms_before_clip"], snapshot["grad_norms_after_clip"],
+            threshold=snapshot["clip_threshold"]), key=f"{key}_grad")
 
 
 @contextmanager

@@ -141,7 +141,7 @@ def accuracy_figure(
                      count=last.test.n)
     layout = merge(
         style_layout(title=title, subtitle=subtitle, height=460, x_title=_("training step"), y_title=_("accuracy"),
-                     margin_bottom=120),
+                     margin_bottom=120, fixed_margins=True),
         dict(yaxis=dict(range=[0, 1], tickformat=".0%"),
              legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top")),
     )

@@ -64,7 +64,8 @@ def loss_curve(
         subtitle = _("{count} non-finite loss value not shown", count=dropped)
     elif dropped:
         subtitle = _("{count} non-finite loss values not shown", count=dropped)
-    layout = style_layout(title=title, subtitle=subtitle, height=420, x_title=_("training step"), y_title=y_title)
+    layout = style_layout(title=title, subtitle=subtitle, height=420, x_title=_("training step"), y_title=y_title,
+                          fixed_margins=True)
     if accuracy is not None:
         accuracy_values = as_array(accuracy, ndim=1)
         m = min(len(step_values), len(accuracy_values))
@@ -164,7 +165,7 @@ def grad_norm_chart(
             hovertemplate=_("step %{x} clipped<br>norm was %{y:.3g}<extra></extra>"),
         ))
     layout = style_layout(title=title, subtitle=subtitle, height=470, x_title=_("training step"), y_title=y_title,
-                          margin_bottom=110)
+                          margin_bottom=110, fixed_margins=True)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
     merge(layout, dict(yaxis=dict(type="log", dtick="D2"),  # 1, 2, 5 per decade: no crowded minor labels
                        legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))

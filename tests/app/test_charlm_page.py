@@ -1,7 +1,7 @@
 """AppTest: the Character language model page, as a student uses it."""
 import pytest
 
-from tests.app.conftest import open_page
+from tests.app.conftest import chart_titles, open_page
 
 PAGE = "app_pages/charlm.py"
 KEY = "charlm"
@@ -123,3 +123,22 @@ def test_shakespeare_opens_with_its_own_checkpoint(app_env):
     assert "<b>ROMEO:</b>" in generated_text(at)
     at.text_input(key="charlm_prefix_tinyshakespeare_all").input("分开").run()  # lyrics prefix, English model
     assert not at.exception and any("nothing to continue" in e.value for e in at.error)
+
+
+def test_only_the_open_view_of_the_continuation_is_drawn(app_env):
+    """Each keystroke in the prefix box redraws the open tab's charts, not those of all three."""
+    at = open_page(PAGE)
+    views = [t.startswith(("Top candidates for each character", "The distribution each character",
+                           "Hidden state h_t (top layer) over prefix", "The text coloured by hidden unit"))
+             for t in chart_titles(at)]
+    assert sum(views) == 2 and any(t.startswith("Top candidates") for t in chart_titles(at))
+    at.session_state["charlm_generation_views"] = "Hidden states"
+    at.run()
+    no_problem(at)
+    titles = chart_titles(at)
+    assert any(t.startswith("Hidden state h_t (top layer) over prefix") for t in titles)
+    assert not any(t.startswith(("Top candidates for each character", "The text coloured")) for t in titles)
+    at.session_state["charlm_generation_views"] = "Colour the text by one unit"
+    at.run()
+    no_problem(at)
+    assert any(t.startswith("The text coloured by hidden unit") for t in chart_titles(at))

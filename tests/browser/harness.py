@@ -1,6 +1,6 @@
 """Start `streamlit run app.py` on a free localhost port and find Debian's Chromium.
 
-Used by the browser tests' fixtures and by scripts/bench_responsiveness.py.
+Used by the browser tests' fixtures and by the benchmarks in scripts/ (bench_classroom, bench_typing, ...).
 """
 from __future__ import annotations
 
@@ -209,3 +209,19 @@ def open_until_first_chart(browser, url: str, path: str = FIRST_CHART_PAGE, time
     page.goto(f"{url}/{path}")
     page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible", timeout=timeout * 1000)
     return page, time.perf_counter() - started
+
+
+# --- Benchmarks: the server on one CPU, the browsers on another -------------------------------------
+
+def add_cpu_options(parser) -> None:
+    """--server-cpu and --client-cpu, for scripts/bench_*.py."""
+    parser.add_argument("--server-cpu", type=int, default=0, help="the CPU `streamlit run` is pinned to")
+    parser.add_argument("--client-cpu", type=int, default=1, help="the CPU this script and Chromium run on")
+
+
+def pin_to_client_cpu(args) -> None:
+    """Run this script, Playwright's driver and Chromium (they inherit it) on ``args.client_cpu``."""
+    cpus = os.sched_getaffinity(0)
+    if args.server_cpu == args.client_cpu or not {args.server_cpu, args.client_cpu} <= cpus:
+        sys.exit(f"need two different CPUs out of {sorted(cpus)} for --server-cpu and --client-cpu")
+    os.sched_setaffinity(0, {args.client_cpu})

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, press_until, screenshot
+from tests.browser.test_names_browser import wait_until_idle
 from tests.browser.test_pages_browser import assert_no_error_boxes, open_app
 
 pytestmark = pytest.mark.browser
@@ -64,9 +65,13 @@ def test_train_with_the_keyboard_then_reload_and_find_the_same_model(page, app_u
     page.keyboard.press("t")
     expect(page.get_by_role("button", name=re.compile("^Pause"))).to_be_visible(timeout=15_000)
     # internals move while training: the live softmax heatmap's values change between two ticks
+    # (every tick alone; every 7.5-12 s while other tests' sessions on this server train too)
     before = page.evaluate(READ_Z, "Softmax at each step, now")
-    page.wait_for_timeout(2500)
-    after = page.evaluate(READ_Z, "Softmax at each step, now")
+    after, waited = before, 0
+    while before and after and before[-1] == after[-1] and waited < 20_000:
+        page.wait_for_timeout(500)
+        waited += 500
+        after = page.evaluate(READ_Z, "Softmax at each step, now")
     assert before and after and before[-1] != after[-1]
     press_until(page, "Pause", "Continue")
     page.wait_for_timeout(1500)
@@ -84,6 +89,8 @@ def test_replay_scrubs_and_exports_play_offline(page, app_url, tmp_path, browser
     for _ in range(12):
         page.get_by_role("button", name=re.compile("^Step")).click()
         page.wait_for_timeout(300)
+    # Every Step's rerun done: a download button clicked during a rerun names a file the rerun replaces.
+    wait_until_idle(page)
     page.get_by_role("tab", name="Replay of training").last.click()
     chart = page.locator(".js-plotly-plot", has_text="Replay of training").last
     label = chart.locator(SLIDER_LABEL)
@@ -95,6 +102,7 @@ def test_replay_scrubs_and_exports_play_offline(page, app_url, tmp_path, browser
     expect(chart.get_by_text(re.compile(r"step \d+: predicts"))).to_be_visible()
     screenshot(page, "sequence_basics_replay")
 
+    wait_until_idle(page)
     with page.expect_download() as html_download:
         page.get_by_role("button", name="Download as HTML (plays offline)").last.click()
     html_path = tmp_path / "replay.html"

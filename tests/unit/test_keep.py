@@ -47,3 +47,16 @@ def test_lessons_expire_after_a_while():
     keeper.put("b", "p", state())
     time.sleep(0.3)
     assert keeper.get("b", "p") is None and keeper.was_dropped("b", "p")
+
+
+def test_a_lesson_still_training_is_kept_and_an_idle_one_goes_without_anyone_asking():
+    keeper = LessonKeeper(max_age_seconds=0.3)
+    training, idle = state(), state()
+    keeper.put("b", "training", training)
+    keeper.put("b", "idle", idle)
+    for _ in range(4):  # a session that keeps ticking: its lesson stays, though put long ago
+        time.sleep(0.1)
+        training.last_active = time.monotonic()
+    keeper.expire()  # as the server's janitor does, with no page asking
+    assert len(keeper) == 1 and keeper.was_dropped("b", "idle")
+    assert keeper.get("b", "training") is training

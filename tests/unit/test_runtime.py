@@ -3,6 +3,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -110,3 +112,37 @@ def test_training_slots_leave_one_usable_cpu_free(monkeypatch):
         assert training_slot_count() == slots
     monkeypatch.setenv(runtime.SLOTS_ENV, "5")
     assert training_slot_count() == 5
+
+
+def test_training_slots_serve_waiters_in_the_order_they_came():
+    from rnnviz.core.runtime import TrainingSlots
+
+    slots = TrainingSlots(1)
+    order, release = [], threading.Event()
+    holder = threading.Thread(target=slots.run, args=(release.wait, 5))
+    holder.start()
+    time.sleep(0.05)
+    waiters = []
+    for name in "abcde":  # each arrives after the one before, all while the slot is taken
+        thread = threading.Thread(target=slots.run, args=(lambda name=name: order.append(name), 5))
+        thread.start()
+        waiters.append(thread)
+        time.sleep(0.02)
+    release.set()
+    for thread in [holder, *waiters]:
+        thread.join(5)
+    assert order == list("abcde")
+
+
+def test_a_waiter_that_gives_up_leaves_the_line():
+    from rnnviz.core.runtime import TrainingSlots
+
+    slots = TrainingSlots(1)
+    release = threading.Event()
+    holder = threading.Thread(target=slots.run, args=(release.wait, 5))
+    holder.start()
+    time.sleep(0.05)
+    assert slots.run(lambda: "late", wait=0.05) == (False, None)
+    release.set()
+    holder.join(5)
+    assert slots.run(lambda: "next", wait=0.5) == (True, "next")  # not blocked by the one that left

@@ -1,0 +1,188 @@
+"""Typing in a prediction box: keystroke to updated chart, in a real browser, idle and under load.
+
+    python scripts/bench_typing.py [--training 0 8] [--names Nakamura Kowalski Schmidt]
+
+On a fresh server pinned to one core (`taskset -c 0 streamlit run app.py`, as on a small Cloud
+container) with this script and Chromium on another core, for each number of training sessions:
+
+- opens that many students on the training pages in turn and presses Train on each;
+- as one more student, types into the names box on Names → nationality, one character at a time,
+  and times each keystroke until the chart “P(language) after each letter of “…”” shows the name
+  typed so far (its title, as drawn in the page's SVG);
+- the same in the Prefix box of the character language model, until “Top candidates for each
+  character generated after “…”” shows the prefix typed so far.
+
+The first character of each word only makes the charts appear and is not timed. Prints the median,
+90th percentile and worst keystroke per box, and how many keystrokes took longer than the timeout.
+Needs Debian's chromium and two CPUs; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser.harness import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SHARED_DATA,
+    TRAINING_PAGES,
+    add_cpu_options,
+    data_env,
+    error_boxes,
+    open_training_pages,
+    pin_to_client_cpu,
+    streamlit_process,
+    wait_for_steps,
+)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A prediction box: its page, its label, and the chart title that names what was typed."""
+
+    name: str
+    path: str
+    label: str
+    title: str  # with {text} for the text typed so far
+
+
+BOXES = (
+    Box("names box", "names", "Type a surname: the prediction updates as you type",
+        "P(language) after each letter of “{text}”"),
+    Box("prefix box (lyrics)", "charlm", "Prefix", "Top candidates for each character generated after “{text}”"),
+)
+
+# True once a drawn chart's title (the SVG text, so the chart is on screen) names the text.
+_CHART_SHOWS = """(wanted) => {
+    for (const title of document.querySelectorAll('.js-plotly-plot .main-svg .gtitle')) {
+        if ((title.textContent || '').includes(wanted)) return true;
+    }
+    return false;
+}"""
+
+
+@dataclass
+class Timing:
+    box: str
+    training: int
+    seconds: list[float] = field(default_factory=list)
+    timeouts: int = 0
+    errors: set[str] = field(default_factory=set)
+
+
+def lyrics_words(count: int, length: int) -> list[str]:
+    """Runs of ``length`` characters from the lyrics (no spaces): all in the model's vocabulary."""
+    text = (SHARED_DATA / "corpora" / "jaychou_lyrics.txt").read_text(encoding="utf-8")
+    words = []
+    for line in text.splitlines():
+        line = "".join(line.split())
+        if len(line) >= length and line[:length] not in words:
+            words.append(line[:length])
+        if len(words) == count:
+            break
+    return words
+
+
+def type_and_time(page, box: Box, words: list[str], timeout_s: float, timing: Timing) -> None:
+    field_ = page.get_by_role("textbox", name=box.label, exact=True)
+    field_.wait_for(timeout=120_000)
+    for word in words:
+        field_.click()
+        field_.press("Control+a")
+        field_.press("Backspace")
+        field_.type(word[0])
+        try:
+            page.wait_for_function(_CHART_SHOWS, arg=box.title.format(text=word[0]), timeout=60_000)
+        except PlaywrightTimeout:
+            timing.timeouts += 1
+            continue
+        for i in range(1, len(word)):
+            wanted = box.title.format(text=word[: i + 1])
+            started = time.perf_counter()
+            field_.press(word[i]) if word[i].isascii() else field_.type(word[i])
+            try:
+                page.wait_for_function(_CHART_SHOWS, arg=wanted, timeout=timeout_s * 1000, polling="raf")
+            except PlaywrightTimeout:
+                timing.timeouts += 1
+                page.wait_for_function(_CHART_SHOWS, arg=wanted, timeout=60_000)  # let it catch up
+                continue
+            timing.seconds.append(time.perf_counter() - started)
+    timing.errors.update(error_boxes(page))
+
+
+def run(browser, server, n_training: int, args) -> list[Timing]:
+    specs = [TRAINING_PAGES[i % len(TRAINING_PAGES)] for i in range(n_training)]
+    pages = open_training_pages(browser, server.url, specs, timeout=args.timeout) if specs else []
+    for page, spec in zip(pages, specs):
+        wait_for_steps(page, spec, at_least=1, timeout=args.timeout)
+    print(f"[{n_training} training] typing", flush=True)
+    timings = []
+    for box in BOXES:
+        timing = Timing(box.name, n_training)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{server.url}/{box.path}")
+        words = args.names if box.path == "names" else lyrics_words(len(args.names), args.prefix_length)
+        type_and_time(page, box, words, args.keystroke_timeout, timing)
+        context.close()
+        timings.append(timing)
+        if timing.seconds:
+            print(f"[{n_training} training] {box.name}: median {statistics.median(timing.seconds) * 1000:.0f} ms "
+                  f"over {len(timing.seconds)} keystrokes", flush=True)
+    for page in pages:
+        page.context.close()
+    return timings
+
+
+def table(timings: list[Timing], args) -> str:
+    rows = ["| sessions training | box | keystroke → updated chart, ms: median | 90th percentile | worst | "
+            f"over {args.keystroke_timeout:g} s | error boxes |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for t in timings:
+        ms = sorted(s * 1000 for s in t.seconds) or [float("nan")]
+        p90 = ms[min(len(ms) - 1, int(round(0.9 * (len(ms) - 1))))]
+        rows.append(f"| {t.training} | {t.box} | {statistics.median(ms):.0f} | {p90:.0f} | {ms[-1]:.0f} | "
+                    f"{t.timeouts} | {len(t.errors)} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--training", type=int, nargs="+", default=[0, 8], help="sessions training meanwhile")
+    parser.add_argument("--names", nargs="+", default=["Nakamura", "Kowalski", "Schmidt"])
+    parser.add_argument("--prefix-length", type=int, default=8, help="characters per typed lyrics prefix")
+    parser.add_argument("--keystroke-timeout", type=float, default=10.0)
+    add_cpu_options(parser)
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds any one page may take to open")
+    args = parser.parse_args()
+
+    pin_to_client_cpu(args)
+
+    timings = []
+    with sync_playwright() as p:
+        for n in args.training:
+            with tempfile.TemporaryDirectory() as tmp, streamlit_process(
+                data_env(Path(tmp)), Path(tmp) / "log", prefix=["taskset", "-c", str(args.server_cpu)]
+            ) as server:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    timings += run(browser, server, n, args)
+                finally:
+                    browser.close()
+    print()
+    print(f"Server pinned to CPU {args.server_cpu}, browsers to CPU {args.client_cpu}.")
+    print(table(timings, args))
+
+
+if __name__ == "__main__":
+    main()
