@@ -14,13 +14,17 @@ def app_env(monkeypatch, tmp_path):
     monkeypatch.setenv("RNNVIZ_CORPORA_DIR", str(SHARED_DATA / "corpora"))
 
 
-def open_page(page: str, timeout: float = 60) -> AppTest:
+def open_page(page: str, timeout: float = 60, lang: str | None = None) -> AppTest:
+    """app.py run headless, then ``page``; ``lang`` as a visitor's ``?lang=`` would set it."""
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=timeout)
+    if lang:
+        at.query_params["lang"] = lang
     at.run()
     assert not at.exception, at.exception
     if page:
         at.switch_page(page)
         at.run()
+        assert not at.exception, at.exception
     return at
 
 

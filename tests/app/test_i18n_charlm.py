@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from tests.app.conftest import open_page
 from tests.i18n_helpers import english_sentences, figure_texts, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -22,15 +23,7 @@ PREFIX = "charlm_prefix_jaychou_lyrics_10000"
 
 
 def open_zh():
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import REPO_ROOT
-
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
+    at = open_page(PAGE, lang="zh")
     no_problem(at)
     return at
 

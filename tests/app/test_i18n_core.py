@@ -8,9 +8,8 @@ import re
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO_ROOT
+from tests.app.conftest import open_page
 from tests.i18n_helpers import english_sentences
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -22,12 +21,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def poisoned_page(lang: str):
     """The page with its model's output weights set to infinity: the next step's loss is NaN."""
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
+    at = open_page(PAGE, lang=lang)
     with torch.no_grad():
         at.session_state[KEY].lesson.model.head.weight.fill_(float("inf"))
     return at

@@ -7,8 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnviz.i18n import translate, using
-from tests.app.conftest import chart_spec, chart_titles
-from tests.conftest import REPO_ROOT
+from tests.app.conftest import chart_spec, chart_titles, open_page
 from tests.i18n_helpers import english_sentences, figure_texts, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -31,13 +30,7 @@ def leftovers(at: AppTest, allow=()) -> list[str]:
 
 
 def open_in_chinese(page: str) -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=90)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(page, timeout=90, lang="zh")
 
 
 def all_figure_texts(at: AppTest) -> list[str]:
@@ -86,11 +79,7 @@ def test_shapes_and_gates_page_in_chinese():
 
 
 def test_gates_keep_english_names_in_english():
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=90)
-    at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page("app_pages/inside_shapes_gates.py")
-    at.run()
+    at = open_page("app_pages/inside_shapes_gates.py", timeout=90, lang="en")
     at.radio(key="inside_shapes_source").set_value("gru").run()
     titles = [a["text"] for a in chart_spec(at, "The GRU's gates, now")["layout"]["annotations"]]
     assert titles[:3] == ["reset gate r", "update gate z", "candidate n"]

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from rnnviz.data import names
 from rnnviz.i18n import translate, using
 from rnnviz.lessons.names import EXAMPLES, language_label
-from tests.conftest import REPO_ROOT
+from tests.app.conftest import open_page
 from tests.i18n_helpers import english_sentences, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -42,13 +42,7 @@ def leftover_english(at: AppTest, *data: str) -> list[str]:
 
 
 def open_in_chinese() -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=90)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, timeout=90, lang="zh")
 
 
 def metrics(at: AppTest) -> dict[str, str]:

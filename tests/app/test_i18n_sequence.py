@@ -3,8 +3,7 @@ bad custom pairs, the generalisation experiment; no English sentence left."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import chart_titles
-from tests.conftest import REPO_ROOT
+from tests.app.conftest import chart_titles, open_page
 from tests.i18n_helpers import english_sentences, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -22,13 +21,7 @@ VIZ_OWNED = [
 
 
 def open_zh() -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, lang="zh")
 
 
 def english_left(at: AppTest, allow=()) -> list[str]:
