@@ -75,11 +75,14 @@ class LessonKeeper:
     def nbytes(self) -> int:
         return sum(lesson_nbytes(state.lesson) for _, state in self._kept.values())
 
-    def _drop_oldest(self) -> None:
-        key, _ = self._kept.popitem(last=False)
+    def _drop(self, key: tuple[str, str]) -> None:
+        del self._kept[key]
         self._dropped[key] = None
         while len(self._dropped) > DROPPED_REMEMBERED:
             self._dropped.popitem(last=False)
+
+    def _drop_oldest(self) -> None:
+        self._drop(next(iter(self._kept)))
 
     def _expire(self) -> None:
         """Drop lessons idle for max_age_seconds: since they were put, or since their session last
@@ -87,10 +90,7 @@ class LessonKeeper:
         cutoff = time.monotonic() - self.max_age_seconds
         for key, (put_at, state) in list(self._kept.items()):
             if max(put_at, getattr(state, "last_active", 0.0)) < cutoff:
-                del self._kept[key]
-                self._dropped[key] = None
-        while len(self._dropped) > DROPPED_REMEMBERED:
-            self._dropped.popitem(last=False)
+                self._drop(key)
 
     def _evict(self) -> None:
         self._expire()

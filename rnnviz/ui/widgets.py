@@ -47,12 +47,9 @@ def live_chart(build: Callable[[], Any], key: str, depends_on: Any = None) -> No
     previous = kept.get(key)
     reuse = (previous is not None and previous[2] == depends_on and not st.session_state.get(FULL_RUN_KEY)
              and now - previous[1] < st.session_state.get(DETAIL_SECONDS_KEY, 0.0))
-    if reuse:
-        st.plotly_chart(previous[0], key=key, config=CHART_CONFIG)
-        return
-    fig = for_projector(build())
-    kept[key] = (fig, now, depends_on)
-    st.plotly_chart(fig, key=key, config=CHART_CONFIG)
+    if not reuse:
+        kept[key] = (for_projector(build()), now, depends_on)
+    st.plotly_chart(kept[key][0], key=key, config=CHART_CONFIG)
 
 
 def training_charts(snapshot: dict, key: str) -> None:
