@@ -1,5 +1,6 @@
 """Benchmark of every figure builder in rnnviz/viz: build time, the time Streamlit then spends on the
-figure (``return_figure_from_figure_or_data`` + ``plotly.io.to_json``, as ``st.plotly_chart`` does) and
+figure (``return_figure_from_figure_or_data`` + ``plotly.io.to_json``, as ``st.plotly_chart`` did; the
+pages' ``chart_payload`` now skips the first) and
 the JSON size sent to the browser (``plotly.io.to_json``). Prints a table; asserts nothing.
 
 Times are the median CPU time of this process (``time.process_time``) over ``--repeats`` builds: on a

@@ -31,7 +31,7 @@ from rnnviz.viz import inside, language_model, softmax, states, training  # noqa
 
 
 def sent(fig) -> None:
-    """What st.plotly_chart does with a figure: to_dict, then JSON."""
+    """What the page does with a figure (rnnviz.ui.plotly_component.chart_payload): to_dict, then JSON."""
     pio.to_json(fig.to_dict(), validate=False)
 
 

@@ -137,8 +137,9 @@ def page_texts(at) -> list[str]:
 
     def visit(node) -> None:
         kind = getattr(node, "type", "")
-        if kind == "plotly_chart":
-            out.extend(figure_texts(json.loads(node.proto.spec)))
+        if kind == "bidi_component":  # a chart: its figure's texts (the component's code is not shown)
+            if node.proto.component_name == "rnnviz.plotly_chart":
+                out.extend(figure_texts(json.loads(node.proto.bytes)["figure"]))
         elif kind not in _SKIPPED_TYPES and getattr(node, "proto", None) is not None:
             _proto_strings(node.proto, out)
         for child in getattr(node, "children", {}).values():

@@ -15,6 +15,7 @@ from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_co
 from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
 from rnnviz.ui.keep import browser_token, lesson_keeper
+from rnnviz.ui.plotly_component import serve_plotly_js
 from rnnviz.ui.widgets import DETAIL_SECONDS_KEY, FULL_RUN_KEY
 
 
@@ -320,7 +321,8 @@ def live_training(
 @st.cache_resource
 def server_setup() -> None:
     """Once per server process: torch's thread cap, fewer malloc arenas, and a thread that hands
-    memory freed by departed sessions back to the OS."""
+    memory freed by departed sessions back to the OS; plotly.js served to the charts."""
+    serve_plotly_js()
     configure_torch()
     limit_malloc_arenas()
     start_memory_janitor(before_release=lesson_keeper().expire)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from rnnviz.data.download import ProgressCallback, format_bytes
 from rnnviz.i18n import N_, _, translate
+from rnnviz.ui.plotly_component import chart_payload, plotly_chart
 from rnnviz.ui.present import for_projector
 from rnnviz.viz import training
 
@@ -18,8 +19,9 @@ OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # keys are rnnviz.core.train.
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 # A prediction box commits this long after the last key (Streamlit's live=True waits 250 ms): reading a
-# name or a prefix costs the server a few ms, so the chart can follow each key of ordinary typing.
-TYPING_COMMIT = "100ms"
+# name or a prefix costs the server ~10 ms and its charts update in place, so the charts can follow
+# every key; the short pause only merges a burst (a paste, a held key) into one run.
+TYPING_COMMIT = "30ms"
 FULL_RUN_KEY = "_rnnviz_full_run"  # True while app.py runs the whole page, False in a fragment's own run
 DETAIL_SECONDS_KEY = "_rnnviz_detail_seconds"  # set by a live tick: how often it redraws the details
 LIVE_CHARTS_KEY = "_rnnviz_live_charts"
@@ -33,23 +35,23 @@ def lesson_header(title: str, intro: str, equation: str | None = None) -> None:
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(for_projector(fig), key=key, config=CHART_CONFIG)
+    plotly_chart(chart_payload(for_projector(fig), CHART_CONFIG), key=key)
 
 
 def live_chart(build: Callable[[], Any], key: str, depends_on: Any = None) -> None:
     """A live view other than the loss curve: rebuilt at every tick while this session trains alone;
     while others train too, at most every few seconds (the tick's pace says how often), the same
-    figure re-sent in between. Streamlit remounts a Plotly chart whenever its spec changes (a full
-    newPlot in the student's browser) and leaves an identical one alone. A full page run, or a
-    change of ``depends_on`` (what the view shows, e.g. the typed name), always rebuilds it."""
+    payload re-sent in between (no figure built on the server, nothing drawn in the browser). A full
+    page run, or a change of ``depends_on`` (what the view shows, e.g. the typed name), always
+    rebuilds it."""
     kept = st.session_state.setdefault(LIVE_CHARTS_KEY, {})
     now = time.monotonic()
     previous = kept.get(key)
     reuse = (previous is not None and previous[2] == depends_on and not st.session_state.get(FULL_RUN_KEY)
              and now - previous[1] < st.session_state.get(DETAIL_SECONDS_KEY, 0.0))
     if not reuse:
-        kept[key] = (for_projector(build()), now, depends_on)
-    st.plotly_chart(kept[key][0], key=key, config=CHART_CONFIG)
+        kept[key] = (chart_payload(for_projector(build()), CHART_CONFIG), now, depends_on)
+    plotly_chart(kept[key][0], key=key)
 
 
 def training_charts(snapshot: dict, key: str) -> None:

@@ -28,23 +28,32 @@ def open_page(page: str, timeout: float = 60, lang: str | None = None) -> AppTes
     return at
 
 
-def chart_titles(at: AppTest) -> list[str]:
-    """The title text of every Plotly chart on the page.
+def chart_elements(at: AppTest) -> list:
+    """The page's Plotly charts (rnnviz.ui.plotly_component's custom component), in page order."""
+    return [el for el in at.get("bidi_component") if el.proto.component_name == "rnnviz.plotly_chart"]
 
-    Read from the parsed JSON: whether non-ASCII text is escaped in the raw spec depends on
-    whether orjson is installed.
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The figure of every Plotly chart on the page, parsed from the JSON the browser receives.
+
+    Parsed, not matched as text: whether non-ASCII text is escaped in it depends on whether orjson
+    is installed.
     """
+    return [json.loads(el.proto.bytes)["figure"] for el in chart_elements(at)]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """The title text of every Plotly chart on the page."""
     titles = []
-    for chart in at.get("plotly_chart"):
-        title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
+    for spec in chart_specs(at):
+        title = spec.get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
 
 
 def chart_spec(at: AppTest, title_starts: str) -> dict:
     """The parsed spec of the first Plotly chart whose title starts with ``title_starts``."""
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
+    for spec in chart_specs(at):
         title = spec.get("layout", {}).get("title", {})
         if (title.get("text", "") if isinstance(title, dict) else str(title)).startswith(title_starts):
             return spec

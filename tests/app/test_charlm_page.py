@@ -1,7 +1,7 @@
 """AppTest: the Character language model page, as a student uses it."""
 import pytest
 
-from tests.app.conftest import chart_titles, open_page
+from tests.app.conftest import chart_specs, chart_titles, open_page
 
 PAGE = "app_pages/charlm.py"
 KEY = "charlm"
@@ -35,7 +35,7 @@ def test_opens_on_the_books_lyrics_and_continues_fen_kai_with_the_checkpoint(app
     text = generated_text(at)
     assert "<b>分开</b>" in text  # the prefix, then 40 memorised characters
     assert len(lesson(at).prepared.corpus.text) == 10_000
-    assert len(at.get("plotly_chart")) >= 5  # minibatches, perplexity, gradient norm, softmax views, ...
+    assert len(chart_specs(at)) >= 5  # minibatches, perplexity, gradient norm, softmax views, ...
 
 
 def test_step_train_pause_measures_validation_and_samples(app_env):

@@ -7,12 +7,11 @@ figure builders (axis titles, legends, the replay's panels) belong to rnnviz/viz
 here the charts are checked for the titles and subtitles this page passes them.
 """
 import html
-import json
 import re
 
 import pytest
 
-from tests.app.conftest import open_page
+from tests.app.conftest import chart_specs, open_page
 from tests.i18n_helpers import english_sentences, figure_texts, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -36,10 +35,6 @@ def generated(at) -> list[str]:
     """The prefix and its continuation as shown (data, not UI)."""
     blocks = [m.value for m in at.markdown if "font-size:1.35rem" in m.value]
     return [html.unescape(re.sub(r"<[^>]+>", " ", b)) for b in blocks]
-
-
-def chart_specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def titles_and_subtitles(at) -> list[str]:

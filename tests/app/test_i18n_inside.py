@@ -1,13 +1,12 @@
 """The three "Inside the RNN" pages in Chinese: no English sentence left before or after training,
 with typed text and a refused input; the gate, run and tensor names shown translated while the
 lessons keep their English keys."""
-import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnviz.i18n import translate, using
-from tests.app.conftest import chart_spec, chart_titles, open_page
+from tests.app.conftest import chart_spec, chart_specs, chart_titles, open_page
 from tests.i18n_helpers import english_sentences, figure_texts, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -34,7 +33,7 @@ def open_in_chinese(page: str) -> AppTest:
 
 
 def all_figure_texts(at: AppTest) -> list[str]:
-    return [t for chart in at.get("plotly_chart") for t in figure_texts(json.loads(chart.proto.spec))]
+    return [t for spec in chart_specs(at) for t in figure_texts(spec)]
 
 
 def test_shapes_and_gates_page_in_chinese():

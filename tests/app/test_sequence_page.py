@@ -1,7 +1,7 @@
 """AppTest: the home page and the Sequence basics page, as a student uses them."""
 import pytest
 
-from tests.app.conftest import open_page
+from tests.app.conftest import chart_specs, open_page
 
 PAGE = "app_pages/sequence_basics.py"
 
@@ -37,7 +37,7 @@ def test_train_until_the_model_predicts_ohlol(app_env):
     assert epochs > 0
     at.run()
     assert at.session_state["sequence_basics"].lesson.trainer.step_count == epochs
-    charts = at.get("plotly_chart")
+    charts = chart_specs(at)
     assert len(charts) >= 4  # loss, gradient norms, hidden state, softmax...
 
 

@@ -65,7 +65,9 @@ def test_train_with_the_keyboard_then_reload_and_find_the_same_model(page, app_u
     page.keyboard.press("t")
     expect(page.get_by_role("button", name=re.compile("^Pause"))).to_be_visible(timeout=15_000)
     # internals move while training: the live softmax heatmap's values change between two ticks
-    # (every tick alone; every 7.5-12 s while other tests' sessions on this server train too)
+    # (every tick alone; every 7.5-12 s while other tests' sessions on this server train too);
+    # charts below the screen are drawn after those on it
+    page.wait_for_function(f"() => ({READ_Z})('Softmax at each step, now').length > 0", timeout=20_000)
     before = page.evaluate(READ_Z, "Softmax at each step, now")
     after, waited = before, 0
     while before and after and before[-1] == after[-1] and waited < 20_000:

@@ -1,7 +1,8 @@
 """Browser: what the charts hold, read from Plotly's own data in the page.
 
 - While training, the loss chart's data grows between two ticks (a redraw with the same numbers,
-  or a chart frozen at its first drawing, fails).
+  or a chart frozen at its first drawing, fails), in the same chart element: updated in place
+  (Plotly.react), not torn down and drawn anew.
 - ▶ Play on the hidden-state heatmap moves its timestep slider, and the frame drawn hides exactly
   the timesteps after the one the slider names.
 """
@@ -70,11 +71,31 @@ def assert_loss_chart_grows_between_ticks(page) -> tuple[dict[int, float], dict[
     return before, after
 
 
+# Marks the charts titled ``title`` (a data attribute, which Plotly leaves alone); returns how many.
+TAG_CHARTS = """(title) => {
+  const charts = Array.from(document.querySelectorAll('.js-plotly-plot')).filter(el => el.layout && el.layout.title
+      && String(el.layout.title.text || '').replace(/<[^>]*>/g, '') === title);
+  charts.forEach(el => { el.dataset.testTag = 'before'; });
+  return charts.length;
+}"""
+# How many loss points the marked chart holds now (-1: no marked chart left).
+TAGGED_LOSS_POINTS = """() => {
+  const el = document.querySelector('.js-plotly-plot[data-test-tag="before"]');
+  if (!el) return -1;
+  const loss = (el._fullData || []).find(t => t.name === 'loss');
+  return loss && loss.x ? loss.x.length : 0;
+}"""
+
+
 def test_sequence_basics_loss_chart_data_changes_while_training(page, app_url):
     open_app(page, app_url + "/sequence_basics")
     expect(page.get_by_text("Predicted:").first).to_contain_text("untrained", timeout=30_000)
     page.get_by_role("button", name="Train").click()
+    wait_for_loss_points(page, at_least=2)
+    assert page.evaluate(TAG_CHARTS, "Training loss") == 1
     before, after = assert_loss_chart_grows_between_ticks(page)
+    # the newer data is in the chart element that was there before: updated, not replaced
+    assert page.evaluate(TAGGED_LOSS_POINTS) >= len(after)
     # the page's epoch counter is at least the newest step drawn
     counter = page.get_by_text(re.compile(r"epoch \d+")).first.inner_text()
     assert int(re.search(r"epoch (\d+)", counter).group(1)) >= max(after)

@@ -1,0 +1,141 @@
+// One Plotly chart that stays mounted: new data is applied with Plotly.react (plotly.js diffs the
+// figure and redraws what changed) instead of the full newPlot Streamlit's st.plotly_chart does
+// whenever a spec changes. plotly.js itself is loaded once per browser tab, from the plotly package
+// the server has installed (rnnviz/ui/chart.py serves its directory).
+
+const decoder = new TextDecoder();
+
+function plotlyUrl(assetsPath) {
+  // Streamlit's own bundle is served from <base>static/js/; the asset route sits beside it, which
+  // also holds behind a proxy that mounts the app under a path (as Community Cloud does).
+  const own = Array.from(document.scripts, (script) => script.src).find((src) => src.includes("/static/js/"));
+  const base = own ? own.slice(0, own.indexOf("static/js/")) : `${window.location.origin}/`;
+  return `${base}${assetsPath}`;
+}
+
+function loadPlotly(assetsPath) {
+  if (!window.__rnnvizPlotly) {
+    window.__rnnvizPlotly = new Promise((resolve, reject) => {
+      if (window.Plotly) {
+        resolve(window.Plotly);
+        return;
+      }
+      const script = document.createElement("script");
+      script.src = plotlyUrl(assetsPath);
+      script.async = true;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => {
+        window.__rnnvizPlotly = undefined; // let the next chart try again
+        reject(new Error(`could not load ${script.src}`));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__rnnvizPlotly;
+}
+
+function payloadText(data) {
+  if (typeof data === "string") return data;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return decoder.decode(data);
+  return JSON.stringify(data);
+}
+
+// Per mounted chart: the payload drawn last and the one waiting. One queue for the page draws one
+// chart at a time, the highest on screen first, and lets the browser paint and take keystrokes in
+// between: a page opening with nine charts shows its first as soon as it is drawn, and a busy browser
+// skips the updates it had no time for (only the newest payload of a chart is drawn).
+const charts = new WeakMap();
+const page = window.__rnnvizChartQueue || (window.__rnnvizChartQueue = { waiting: new Set(), running: false });
+
+function chartState(parentElement) {
+  let state = charts.get(parentElement);
+  if (!state) {
+    let graph = parentElement.querySelector(":scope > .rnnviz-chart");
+    if (!graph) {
+      graph = document.createElement("div");
+      graph.className = "rnnviz-chart";
+      parentElement.appendChild(graph);
+    }
+    state = { graph, drawn: null, waiting: null, width: 0, observer: null };
+    charts.set(parentElement, state);
+  }
+  return state;
+}
+
+function nextChart() {
+  // On screen, top first; then the rest, nearest the screen first (a closed tab's charts last).
+  let best = null;
+  let bestRank = Infinity;
+  for (const state of page.waiting) {
+    const box = state.graph.getBoundingClientRect();
+    const onScreen = box.bottom > 0 && box.top < window.innerHeight && box.width > 0;
+    const rank = onScreen ? box.top : 1e6 + (box.width > 0 ? Math.abs(box.top) : 1e6);
+    if (rank < bestRank) {
+      best = state;
+      bestRank = rank;
+    }
+  }
+  return best;
+}
+
+async function draw(state) {
+  const text = state.waiting;
+  if (text === null || text === state.drawn) return;
+  const { figure, config, assets, failed } = JSON.parse(text);
+  if (!state.drawn && figure.layout && figure.layout.height) {
+    state.graph.style.minHeight = `${figure.layout.height}px`; // hold the space while plotly.js loads
+  }
+  try {
+    const Plotly = await loadPlotly(assets);
+    await Plotly.react(state.graph, { data: figure.data || [], layout: figure.layout || {}, frames: figure.frames || [], config });
+    state.drawn = text;
+    if (!state.observer) watchWidth(state, Plotly);
+  } catch (error) {
+    state.graph.textContent = failed.replace("{error}", error.message);
+    state.drawn = text;
+  }
+}
+
+async function drawWaiting() {
+  page.running = true;
+  try {
+    for (let state = nextChart(); state; state = nextChart()) {
+      page.waiting.delete(state);
+      await draw(state);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  } finally {
+    page.running = false;
+  }
+}
+
+function watchWidth(state, Plotly) {
+  // A chart drawn in a closed tab or a narrow column is resized when its space changes.
+  state.width = state.graph.clientWidth;
+  state.observer = new ResizeObserver(() => {
+    const width = state.graph.clientWidth;
+    if (width > 0 && width !== state.width) {
+      state.width = width;
+      Plotly.Plots.resize(state.graph);
+    }
+  });
+  state.observer.observe(state.graph);
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  const state = chartState(parentElement);
+  state.waiting = payloadText(data);
+  if (state.waiting !== state.drawn) {
+    page.waiting.add(state);
+    if (!page.running) drawWaiting();
+  }
+  return () => {
+    // Streamlit also calls this for a render it superseded before it finished; the chart stays then.
+    if (parentElement.isConnected) return;
+    page.waiting.delete(state);
+    if (state.observer) state.observer.disconnect();
+    if (window.Plotly) window.Plotly.purge(state.graph);
+    charts.delete(parentElement);
+  };
+}

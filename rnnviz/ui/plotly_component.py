@@ -1,0 +1,60 @@
+"""A Plotly chart that updates in place: the figure goes to the browser as JSON and plotly.js applies
+it with ``Plotly.react`` (rnnviz/ui/plotly_chart.js), instead of ``st.plotly_chart``'s full redraw.
+
+``st.plotly_chart`` hashes the figure into the element's identity, so a chart whose data changes is a
+new element: the browser tears the old one down and draws it from scratch (Plotly.newPlot), at every
+training tick and every keystroke. A Streamlit custom component (``st.components.v2``) keyed by the
+chart's key keeps its identity while its data changes. plotly.js comes from the installed plotly
+package (the version plotly.py writes its JSON for), served by Streamlit's component file route.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.io as pio
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+from rnnviz.i18n import _
+
+COMPONENT_NAME = "rnnviz.plotly_chart"
+PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"  # holds plotly.min.js
+PLOTLY_JS_FILE = "plotly.min.js"
+CHART_KEY_PREFIX = "_rnnviz_chart_"
+
+PLOTLY_JS_ROUTE = f"component/{__name__}.plotly_js/{PLOTLY_JS_FILE}"  # the name declare_component gives it
+
+_mount = st.components.v2.component(
+    COMPONENT_NAME, js=(Path(__file__).with_name("plotly_chart.js")).read_text(encoding="utf-8"), isolate_styles=False)
+
+
+def serve_plotly_js() -> None:
+    """Once per server, in a script run: a v1 component declared with a path makes Streamlit serve the
+    files in that directory (and only there) at component/<module>.<name>/."""
+    served = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR))
+    if PLOTLY_JS_ROUTE != f"component/{served.name}/{PLOTLY_JS_FILE}":
+        raise RuntimeError(f"plotly.js is served as {served.name}, not where the charts look for it")
+
+
+def chart_payload(fig: Any, config: dict) -> bytes:
+    """What the browser receives for one chart: the figure (as ``st.plotly_chart`` would send it,
+    unvalidated), its plotly.js config and where plotly.js is served. Bytes go to the browser as they
+    are; a dict would be walked for dataframes and re-encoded by Streamlit."""
+    figure = fig if isinstance(fig, str) else pio.to_json(fig, validate=False)
+    head = json.dumps({"assets": PLOTLY_JS_ROUTE, "config": config,
+                       "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
+    return f'{head[:-1]},"figure":{figure}}}'.encode("utf-8")
+
+
+def figure_of(payload: bytes) -> dict:
+    """The figure spec inside a payload (what tests and benchmarks read)."""
+    return json.loads(payload)["figure"]
+
+
+def plotly_chart(payload: bytes, key: str) -> None:
+    # A keyed component is a widget: its key names a session-state entry, so it gets its own
+    # namespace (a chart keyed like its page's session object would shadow it).
+    _mount(key=f"{CHART_KEY_PREFIX}{key}", data=payload, width="stretch", height="content")
