@@ -40,12 +40,20 @@ function payloadText(data) {
   return JSON.stringify(data);
 }
 
-// Per mounted chart: the payload drawn last and the one waiting. One queue for the page draws one
-// chart at a time, the highest on screen first, and lets the browser paint and take keystrokes in
-// between: a page opening with nine charts shows its first as soon as it is drawn, and a busy browser
-// skips the updates it had no time for (only the newest payload of a chart is drawn).
+// Per mounted chart: the payload drawn last and the one waiting. One queue for the page draws the
+// charts on screen first (in page order), lets the browser paint, then draws the others: a page
+// opening with nine charts shows the ones in view without waiting for the rest. (A paint after every
+// chart costs a training page more than it saves.) A busy browser skips the updates it had no time
+// for: only a chart's newest payload is drawn.
 const charts = new WeakMap();
-const page = window.__rnnvizChartQueue || (window.__rnnvizChartQueue = { waiting: new Set(), running: false });
+const page = window.__rnnvizChartQueue || (window.__rnnvizChartQueue = {
+  waiting: new Set(),
+  running: false,
+  // Whether each chart is on screen (or near it), as the browser reports it, without asking for layout.
+  screen: new IntersectionObserver((entries) => {
+    for (const entry of entries) entry.target.__rnnvizOnScreen = entry.isIntersecting;
+  }, { rootMargin: "200px 0px" }),
+});
 
 function chartState(parentElement) {
   let state = charts.get(parentElement);
@@ -57,20 +65,25 @@ function chartState(parentElement) {
       parentElement.appendChild(graph);
     }
     state = { graph, drawn: null, waiting: null, width: 0, observer: null };
+    page.screen.observe(graph);
     charts.set(parentElement, state);
   }
   return state;
 }
 
+function screenRank(state) {
+  const seen = state.graph.__rnnvizOnScreen;
+  return seen === true ? 0 : seen === undefined ? 1 : 2; // on screen, not yet known, off screen
+}
+
 function nextChart() {
-  // On screen, top first; then the rest, nearest the screen first (a closed tab's charts last).
+  // The best screen rank; within it, the chart highest in the page.
   let best = null;
-  let bestRank = Infinity;
+  let bestRank = 3;
   for (const state of page.waiting) {
-    const box = state.graph.getBoundingClientRect();
-    const onScreen = box.bottom > 0 && box.top < window.innerHeight && box.width > 0;
-    const rank = onScreen ? box.top : 1e6 + (box.width > 0 ? Math.abs(box.top) : 1e6);
-    if (rank < bestRank) {
+    const rank = screenRank(state);
+    if (rank < bestRank || (rank === bestRank
+        && (best.graph.compareDocumentPosition(state.graph) & Node.DOCUMENT_POSITION_PRECEDING))) {
       best = state;
       bestRank = rank;
     }
@@ -82,9 +95,6 @@ async function draw(state) {
   const text = state.waiting;
   if (text === null || text === state.drawn) return;
   const { figure, config, assets, failed } = JSON.parse(text);
-  if (!state.drawn && figure.layout && figure.layout.height) {
-    state.graph.style.minHeight = `${figure.layout.height}px`; // hold the space while plotly.js loads
-  }
   try {
     const Plotly = await loadPlotly(assets);
     await Plotly.react(state.graph, { data: figure.data || [], layout: figure.layout || {}, frames: figure.frames || [], config });
@@ -99,10 +109,15 @@ async function draw(state) {
 async function drawWaiting() {
   page.running = true;
   try {
+    let drawnRank = 0;
     for (let state = nextChart(); state; state = nextChart()) {
+      if (screenRank(state) > drawnRank) {
+        drawnRank = screenRank(state);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // show what is on screen first
+        continue; // and look again: the page may have scrolled or sent newer payloads meanwhile
+      }
       page.waiting.delete(state);
       await draw(state);
-      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } finally {
     page.running = false;
@@ -126,6 +141,11 @@ export default function (component) {
   const { data, parentElement } = component;
   const state = chartState(parentElement);
   state.waiting = payloadText(data);
+  if (state.drawn === null && !state.graph.style.minHeight) {
+    // Hold the chart's space until it is drawn: the page does not jump, and the queue knows where it is.
+    const height = /^\{"height": (\d+)/.exec(state.waiting);
+    if (height) state.graph.style.minHeight = `${height[1]}px`;
+  }
   if (state.waiting !== state.drawn) {
     page.waiting.add(state);
     if (!page.running) drawWaiting();
@@ -134,6 +154,7 @@ export default function (component) {
     // Streamlit also calls this for a render it superseded before it finished; the chart stays then.
     if (parentElement.isConnected) return;
     page.waiting.delete(state);
+    page.screen.unobserve(state.graph);
     if (state.observer) state.observer.disconnect();
     if (window.Plotly) window.Plotly.purge(state.graph);
     charts.delete(parentElement);

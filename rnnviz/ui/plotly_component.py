@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import plotly
+import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 import streamlit.components.v1 as components_v1
@@ -40,18 +41,15 @@ def serve_plotly_js() -> None:
 
 
 def chart_payload(fig: Any, config: dict) -> bytes:
-    """What the browser receives for one chart: the figure (as ``st.plotly_chart`` would send it,
-    unvalidated), its plotly.js config and where plotly.js is served. Bytes go to the browser as they
-    are; a dict would be walked for dataframes and re-encoded by Streamlit."""
-    figure = fig if isinstance(fig, str) else pio.to_json(fig, validate=False)
-    head = json.dumps({"assets": PLOTLY_JS_ROUTE, "config": config,
+    """What the browser receives for one chart: its height first (the page holds the space until
+    plotly.js has drawn it), the figure (as ``st.plotly_chart`` would send it, unvalidated), its
+    plotly.js config and where plotly.js is served. Bytes go to the browser as they are; a dict would
+    be walked for dataframes and re-encoded by Streamlit."""
+    figure = pio.to_json(fig, validate=False)
+    height = fig.layout.height if isinstance(fig, go.Figure) else fig.get("layout", {}).get("height")
+    head = json.dumps({"height": int(height or 450), "assets": PLOTLY_JS_ROUTE, "config": config,
                        "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
     return f'{head[:-1]},"figure":{figure}}}'.encode("utf-8")
-
-
-def figure_of(payload: bytes) -> dict:
-    """The figure spec inside a payload (what tests and benchmarks read)."""
-    return json.loads(payload)["figure"]
 
 
 def plotly_chart(payload: bytes, key: str) -> None:
