@@ -29,6 +29,8 @@ import json
 import re
 from typing import Iterable
 
+from rnnviz.ui.plotly_component import COMPONENT_NAME
+
 _IGNORED = re.compile(
     r"```.*?```|`[^`]*`"                      # code
     r"|\$\$.*?\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]"  # LaTeX
@@ -138,7 +140,7 @@ def page_texts(at) -> list[str]:
     def visit(node) -> None:
         kind = getattr(node, "type", "")
         if kind == "bidi_component":  # a chart: its figure's texts (the component's code is not shown)
-            if node.proto.component_name == "rnnviz.plotly_chart":
+            if node.proto.component_name == COMPONENT_NAME:
                 out.extend(figure_texts(json.loads(node.proto.bytes)["figure"]))
         elif kind not in _SKIPPED_TYPES and getattr(node, "proto", None) is not None:
             _proto_strings(node.proto, out)

@@ -19,7 +19,6 @@ from rnnviz.ui.plotly_component import serve_plotly_js
 from rnnviz.ui.widgets import DETAIL_SECONDS_KEY, FULL_RUN_KEY
 
 
-
 @dataclass(frozen=True)
 class Pace:
     """How a training session ticks: seconds of training per tick, seconds between ticks, and how
@@ -32,7 +31,7 @@ class Pace:
 
 # Alone, a session trains most of the time and still redraws about once a second. Once others train
 # too, slices shrink and redraws slow, so page loads and typing get the core between slices; every
-# redraw also costs each student's browser a Plotly remount, so a crowd redraws less often still.
+# redraw also costs each student's browser (its charts' Plotly.react), so a crowd redraws less often still.
 LONE_PACE = Pace(0.75, 0.15)
 # A tick capped at a few steps (a tiny task slowed down to watch) ends at once: about one update a
 # second, the pace "epochs per update" was made for, else the page would redraw six times a second.

@@ -1,7 +1,7 @@
 // One Plotly chart that stays mounted: new data is applied with Plotly.react (plotly.js diffs the
 // figure and redraws what changed) instead of the full newPlot Streamlit's st.plotly_chart does
 // whenever a spec changes. plotly.js itself is loaded once per browser tab, from the plotly package
-// the server has installed (rnnviz/ui/chart.py serves its directory).
+// the server has installed (rnnviz/ui/plotly_component.py serves its directory).
 
 const decoder = new TextDecoder();
 
@@ -35,9 +35,7 @@ function loadPlotly(assetsPath) {
 }
 
 function payloadText(data) {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return decoder.decode(data);
-  return JSON.stringify(data);
+  return decoder.decode(data); // chart_payload's UTF-8 JSON, which Streamlit passes on as bytes
 }
 
 // Per mounted chart: the payload drawn last and the one waiting. One queue for the page draws the

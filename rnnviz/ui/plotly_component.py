@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import plotly
 import plotly.graph_objects as go
@@ -40,14 +39,13 @@ def serve_plotly_js() -> None:
         raise RuntimeError(f"plotly.js is served as {served.name}, not where the charts look for it")
 
 
-def chart_payload(fig: Any, config: dict) -> bytes:
+def chart_payload(fig: go.Figure, config: dict) -> bytes:
     """What the browser receives for one chart: its height first (the page holds the space until
     plotly.js has drawn it), the figure (as ``st.plotly_chart`` would send it, unvalidated), its
     plotly.js config and where plotly.js is served. Bytes go to the browser as they are; a dict would
     be walked for dataframes and re-encoded by Streamlit."""
     figure = pio.to_json(fig, validate=False)
-    height = fig.layout.height if isinstance(fig, go.Figure) else fig.get("layout", {}).get("height")
-    head = json.dumps({"height": int(height or 450), "assets": PLOTLY_JS_ROUTE, "config": config,
+    head = json.dumps({"height": int(fig.layout.height or 450), "assets": PLOTLY_JS_ROUTE, "config": config,
                        "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
     return f'{head[:-1]},"figure":{figure}}}'.encode("utf-8")
 

@@ -4,6 +4,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnnviz.ui.plotly_component import COMPONENT_NAME
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
 
@@ -30,7 +31,7 @@ def open_page(page: str, timeout: float = 60, lang: str | None = None) -> AppTes
 
 def chart_elements(at: AppTest) -> list:
     """The page's Plotly charts (rnnviz.ui.plotly_component's custom component), in page order."""
-    return [el for el in at.get("bidi_component") if el.proto.component_name == "rnnviz.plotly_chart"]
+    return [el for el in at.get("bidi_component") if el.proto.component_name == COMPONENT_NAME]
 
 
 def chart_specs(at: AppTest) -> list[dict]:
