@@ -1,7 +1,12 @@
 """Home: what an RNN is, and a card per lesson."""
 import streamlit as st
 
+from rnnviz import ui
 from rnnviz.i18n import N_, _, translate
+
+# plotly.js loads while the student reads this page: the lesson opened next draws its charts at once.
+# (Not on the lesson pages: there it would compete with the page's own first render.)
+ui.preload_plotly()
 
 st.title(_("rnnviz: watch recurrent networks learn"))
 st.markdown(_(

@@ -27,7 +27,7 @@ from rnnviz.core.runtime import configure_torch  # noqa: E402
 from rnnviz.data import names as names_data  # noqa: E402
 from rnnviz.lessons.charlm import CharLMConfig, CharLMLesson, lyrics_corpus  # noqa: E402
 from rnnviz.lessons.names import NamesConfig, NamesData, NamesLesson  # noqa: E402
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, data_env, streamlit_process  # noqa: E402
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, data_env, drawn_chart, streamlit_process  # noqa: E402
 
 # Counts redraws of the loss/perplexity chart: a Plotly chart re-rendered by Streamlit.
 COUNT_REDRAWS = """(title) => new Promise(resolve => {
@@ -59,7 +59,8 @@ def browser_rate(url: str, path: str, seconds: float, pattern: str, chart_title:
         page.goto(f"{url}/{path}")
         page.get_by_role("button", name="Train").click(timeout=120_000)
         started = time.monotonic()
-        page.wait_for_timeout(2000)
+        drawn_chart(page, chart_title, timeout=60)  # in view, as for the student watching it
+        page.wait_for_timeout(max(0.0, 2 - (time.monotonic() - started)) * 1000)
         redraws_per_second = page.evaluate(COUNT_REDRAWS, chart_title)
         page.wait_for_timeout(max(0.0, seconds - (time.monotonic() - started)) * 1000)
         text = page.locator("[data-testid=stApp]").inner_text()

@@ -33,4 +33,5 @@ from rnnviz.ui.widgets import (  # noqa: F401
     training_charts,
 )
 from rnnviz.ui.present import presenting, projector_mode  # noqa: F401
+from rnnviz.ui.plotly_component import preload_plotly  # noqa: F401
 from rnnviz.ui.url import UrlField, choice, copy_link_control, flag, integer, number, text, url_setup  # noqa: F401

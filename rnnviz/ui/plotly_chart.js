@@ -1,57 +1,34 @@
 // One Plotly chart that stays mounted: new data is applied with Plotly.react (plotly.js diffs the
 // figure and redraws what changed) instead of the full newPlot Streamlit's st.plotly_chart does
-// whenever a spec changes. plotly.js itself is loaded once per browser tab, from the plotly package
-// the server has installed (rnnviz/ui/plotly_component.py serves its directory).
+// whenever a spec changes. loadPlotly comes from plotly_loader.js, which the server puts in front.
 
 const decoder = new TextDecoder();
-
-function plotlyUrl(assetsPath) {
-  // Streamlit's own bundle is served from <base>static/js/; the asset route sits beside it, which
-  // also holds behind a proxy that mounts the app under a path (as Community Cloud does).
-  const own = Array.from(document.scripts, (script) => script.src).find((src) => src.includes("/static/js/"));
-  const base = own ? own.slice(0, own.indexOf("static/js/")) : `${window.location.origin}/`;
-  return `${base}${assetsPath}`;
-}
-
-function loadPlotly(assetsPath) {
-  if (!window.__rnnvizPlotly) {
-    window.__rnnvizPlotly = new Promise((resolve, reject) => {
-      if (window.Plotly) {
-        resolve(window.Plotly);
-        return;
-      }
-      const script = document.createElement("script");
-      script.src = plotlyUrl(assetsPath);
-      script.async = true;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => {
-        window.__rnnvizPlotly = undefined; // let the next chart try again
-        reject(new Error(`could not load ${script.src}`));
-      };
-      document.head.appendChild(script);
-    });
-  }
-  return window.__rnnvizPlotly;
-}
 
 function payloadText(data) {
   return decoder.decode(data); // chart_payload's UTF-8 JSON, which Streamlit passes on as bytes
 }
 
-// Per mounted chart: the payload drawn last and the one waiting. One queue for the page draws the
-// charts on screen first (in page order), lets the browser paint, then draws the others: a page
-// opening with nine charts shows the ones in view without waiting for the rest. (A paint after every
-// chart costs a training page more than it saves.) A busy browser skips the updates it had no time
-// for: only a chart's newest payload is drawn.
+// Per mounted chart: the payload drawn last and the one waiting. One queue for the page draws only
+// the charts on screen (or within 200 px of it), top first; a chart scrolled to, or in a tab opened,
+// is drawn then, from its newest payload. A training page's charts below the fold cost the browser
+// nothing while the class watches the ones in view, and a busy browser skips the updates it had no
+// time for.
 const charts = new WeakMap();
 const page = window.__rnnvizChartQueue || (window.__rnnvizChartQueue = {
   waiting: new Set(),
   running: false,
+  drawWaiting: null,
   // Whether each chart is on screen (or near it), as the browser reports it, without asking for layout.
   screen: new IntersectionObserver((entries) => {
-    for (const entry of entries) entry.target.__rnnvizOnScreen = entry.isIntersecting;
+    let cameIntoView = false;
+    for (const entry of entries) {
+      entry.target.__rnnvizOnScreen = entry.isIntersecting;
+      cameIntoView = cameIntoView || entry.isIntersecting;
+    }
+    if (cameIntoView && !page.running) page.drawWaiting();
   }, { rootMargin: "200px 0px" }),
 });
+page.drawWaiting = drawWaiting;
 
 function chartState(parentElement) {
   let state = charts.get(parentElement);
@@ -69,22 +46,12 @@ function chartState(parentElement) {
   return state;
 }
 
-function screenRank(state) {
-  const seen = state.graph.__rnnvizOnScreen;
-  return seen === true ? 0 : seen === undefined ? 1 : 2; // on screen, not yet known, off screen
-}
-
 function nextChart() {
-  // The best screen rank; within it, the chart highest in the page.
+  // The waiting chart highest in the page among those on screen.
   let best = null;
-  let bestRank = 3;
   for (const state of page.waiting) {
-    const rank = screenRank(state);
-    if (rank < bestRank || (rank === bestRank
-        && (best.graph.compareDocumentPosition(state.graph) & Node.DOCUMENT_POSITION_PRECEDING))) {
-      best = state;
-      bestRank = rank;
-    }
+    if (state.graph.__rnnvizOnScreen !== true) continue;
+    if (!best || (best.graph.compareDocumentPosition(state.graph) & Node.DOCUMENT_POSITION_PRECEDING)) best = state;
   }
   return best;
 }
@@ -107,13 +74,7 @@ async function draw(state) {
 async function drawWaiting() {
   page.running = true;
   try {
-    let drawnRank = 0;
     for (let state = nextChart(); state; state = nextChart()) {
-      if (screenRank(state) > drawnRank) {
-        drawnRank = screenRank(state);
-        await new Promise((resolve) => setTimeout(resolve, 0)); // show what is on screen first
-        continue; // and look again: the page may have scrolled or sent newer payloads meanwhile
-      }
       page.waiting.delete(state);
       await draw(state);
     }

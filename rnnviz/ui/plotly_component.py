@@ -10,6 +10,7 @@ package (the version plotly.py writes its JSON for), served by Streamlit's compo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import plotly
@@ -27,8 +28,15 @@ CHART_KEY_PREFIX = "_rnnviz_chart_"
 
 PLOTLY_JS_ROUTE = f"component/{__name__}.plotly_js/{PLOTLY_JS_FILE}"  # the name declare_component gives it
 
+_PLOTLY_LOADER_JS = Path(__file__).with_name("plotly_loader.js").read_text(encoding="utf-8")
 _mount = st.components.v2.component(
-    COMPONENT_NAME, js=(Path(__file__).with_name("plotly_chart.js")).read_text(encoding="utf-8"), isolate_styles=False)
+    COMPONENT_NAME, js=_PLOTLY_LOADER_JS + Path(__file__).with_name("plotly_chart.js").read_text(encoding="utf-8"),
+    isolate_styles=False)
+# The same loader, started by the home page: a student who opens the app and then a lesson finds
+# plotly.js (~0.8 s to evaluate) already there. A failure is left to the charts, which say so.
+_PRELOAD_HTML = "<script>(() => {{\n{loader}\nloadPlotly({route}).catch(() => {{}});\n}})();</script>".format(
+    loader=re.sub(r"^\s*//.*\n|\s+// .*", "", _PLOTLY_LOADER_JS, flags=re.M),  # the page text carries no comments
+    route=json.dumps(PLOTLY_JS_ROUTE))
 
 
 def serve_plotly_js() -> None:
@@ -37,6 +45,11 @@ def serve_plotly_js() -> None:
     served = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR))
     if PLOTLY_JS_ROUTE != f"component/{served.name}/{PLOTLY_JS_FILE}":
         raise RuntimeError(f"plotly.js is served as {served.name}, not where the charts look for it")
+
+
+def preload_plotly() -> None:
+    """Start loading plotly.js in this browser tab now (once per tab; later runs change nothing)."""
+    st.sidebar.html(_PRELOAD_HTML, unsafe_allow_javascript=True)
 
 
 def chart_payload(fig: go.Figure, config: dict) -> bytes:

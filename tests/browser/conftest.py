@@ -11,6 +11,7 @@ from tests.browser.harness import (
     CHROMIUM_ARGS,
     REPO_ROOT,
     data_env,
+    draw_charts,
     streamlit_server,
 )
 
@@ -57,7 +58,8 @@ def screenshot(page, name: str, full_height: int | None = None) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     if full_height:
         page.set_viewport_size({"width": 1400, "height": full_height})
-        page.wait_for_timeout(800)
+        page.wait_for_timeout(300)  # the layout settles, the charts now in view are queued
+        draw_charts(page, scroll=False)
     page.screenshot(path=str(path), full_page=True)
     return path
 

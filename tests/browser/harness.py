@@ -198,15 +198,69 @@ def wait_for_steps(page, spec: TrainingPage, at_least: int = 1, timeout: float =
     return steps
 
 
+_DRAW_CHARTS = r"""async ([scroll, timeoutMs]) => {
+    // A chart is drawn only once it is on screen (rnnviz/ui/plotly_chart.js): wait for each chart in
+    // view (scroll=false), or scroll to each chart in turn as a reader would (scroll=true).
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const pending = (graph) => {
+        const queue = window.__rnnvizChartQueue;
+        return !queue || !graph.firstChild || Array.from(queue.waiting).some((state) => state.graph === graph);
+    };
+    const deadline = performance.now() + timeoutMs;
+    let drawn = 0;
+    for (const graph of document.querySelectorAll(".rnnviz-chart")) {
+        if (!graph.checkVisibility() || !pending(graph)) continue;  // in a closed tab, or drawn already
+        if (scroll) graph.scrollIntoView({block: "center"});
+        else if (graph.__rnnvizOnScreen !== true) continue;
+        while (graph.isConnected && pending(graph)) {  // (a stale copy of a redrawn element goes away)
+            if (performance.now() > deadline) return -1;
+            await sleep(50);
+            if (scroll && graph.__rnnvizOnScreen === false) graph.scrollIntoView({block: "center"});  // the page grew
+        }
+        drawn++;
+    }
+    return drawn;
+}"""
+
+
+def draw_charts(page, scroll: bool = True, timeout: float = 30) -> int:
+    """Have the page draw its charts with their newest data, as a reader scrolling down it would
+    (scroll=False: only those in view now, e.g. after making the viewport tall). Charts in closed
+    tabs stay as they are. Returns how many were drawn."""
+    drawn = page.evaluate(_DRAW_CHARTS, [scroll, timeout * 1000])
+    if drawn < 0:
+        raise AssertionError(f"charts still not drawn after {timeout} s")
+    return drawn
+
+
+def drawn_chart(page, title: str, timeout: float = 30):
+    """The drawn charts whose text includes ``title``, found as a reader finds them: scrolling down the
+    page (again, while they are still being mounted) until one is there; the last is left in view."""
+    charts = page.locator(".js-plotly-plot", has_text=title)
+    deadline = time.monotonic() + timeout
+    while not charts.count():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no chart with “{title}” drawn after {timeout} s")
+        draw_charts(page, timeout=max(1.0, deadline - time.monotonic()))
+        if not charts.count():
+            page.wait_for_timeout(250)
+    charts.last.scroll_into_view_if_needed()
+    return charts
+
+
 FIRST_CHART_PAGE = "sequence_basics"
 
 
 def open_until_first_chart(browser, url: str, path: str = FIRST_CHART_PAGE, timeout: float = 120):
     """A new student (a fresh browser context) opens a lesson page: (the page, seconds until its
-    first Plotly chart is drawn). Close the page's context when done with it."""
+    first Plotly chart is drawn, scrolled to if it is below the fold). Close the page's context when
+    done with it."""
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     started = time.perf_counter()
     page.goto(f"{url}/{path}")
+    first = page.locator(".rnnviz-chart").first
+    first.wait_for(state="attached", timeout=timeout * 1000)
+    first.scroll_into_view_if_needed(timeout=timeout * 1000)  # a page whose first chart is below the fold
     page.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible", timeout=timeout * 1000)
     return page, time.perf_counter() - started
 

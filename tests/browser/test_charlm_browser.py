@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import press_until, screenshot
+from tests.browser.harness import drawn_chart
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     open_charlm(page, app_url)
     # the pretrained checkpoint continues the prefix at once, in Chinese, in the page and in the charts
     expect(page.locator("b", has_text="分开").first).to_be_visible(timeout=30_000)
-    candidates = page.locator(".js-plotly-plot", has_text="Top candidates for each character generated after “分开”")
+    candidates = drawn_chart(page, "Top candidates for each character generated after “分开”")
     expect(candidates.first).to_be_visible(timeout=30_000)
     cjk_cells = candidates.locator("text.textpoint, g.textpoint text, text").filter(has_text=re.compile("[\u4e00-\u9fff]"))
     expect(cjk_cells.nth(29)).to_be_attached(timeout=30_000)  # at least 30 Chinese labels drawn
@@ -40,7 +41,7 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     expect(page.get_by_text(re.compile(r"step \d+ · epoch [\d.]+ · [\d,]+ characters/s"))).to_be_visible()
     press_until(page, "Pause", then="Continue")
     expect(page.get_by_text("分开 → ").first).to_be_visible()  # the samples, as the book prints them
-    perplexity = page.locator(".js-plotly-plot", has_text="Perplexity: training vs. held-out text")
+    perplexity = drawn_chart(page, "Perplexity: training vs. held-out text")
     expect(perplexity).to_have_count(1, timeout=30_000)  # the live ticks' stale copies are gone
     expect(perplexity).to_be_visible()
     expect(perplexity.get_by_text(re.compile(r"chance = vocabulary size \(1,027\)"))).to_be_visible()
@@ -54,9 +55,9 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     prefix.press("Enter")
     expect(page.get_by_text(re.compile("left out of the prefix: “Q”"))).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="Colour the text by one unit").click()
-    expect(page.locator(".js-plotly-plot", has_text="The text coloured by hidden unit")).to_be_visible()
+    expect(drawn_chart(page, "The text coloured by hidden unit")).to_be_visible()
     page.get_by_role("tab", name="Hidden states").click()
-    hidden = page.locator(".js-plotly-plot", has_text="Hidden state h_t (top layer)")
+    hidden = drawn_chart(page, "Hidden state h_t (top layer)")
     expect(hidden).to_be_visible()
     expect(hidden.locator(".updatemenu-button")).to_have_count(2)  # ▶ replays the state filling in
     assert_no_error_boxes(page)

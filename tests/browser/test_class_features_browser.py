@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, press_until, screenshot
+from tests.browser.harness import drawn_chart
 from tests.browser.test_names_browser import wait_until_idle
 from tests.browser.test_pages_browser import assert_no_error_boxes, open_app
 
@@ -66,7 +67,8 @@ def test_train_with_the_keyboard_then_reload_and_find_the_same_model(page, app_u
     expect(page.get_by_role("button", name=re.compile("^Pause"))).to_be_visible(timeout=15_000)
     # internals move while training: the live softmax heatmap's values change between two ticks
     # (every tick alone; every 7.5-12 s while other tests' sessions on this server train too);
-    # charts below the screen are drawn after those on it
+    # (charts are redrawn while on screen, so the student scrolls to it)
+    drawn_chart(page, "Softmax at each step, now", timeout=20)
     page.wait_for_function(f"() => ({READ_Z})('Softmax at each step, now').length > 0", timeout=20_000)
     before = page.evaluate(READ_Z, "Softmax at each step, now")
     after, waited = before, 0
@@ -94,7 +96,7 @@ def test_replay_scrubs_and_exports_play_offline(page, app_url, tmp_path, browser
     # Every Step's rerun done: a download button clicked during a rerun names a file the rerun replaces.
     wait_until_idle(page)
     page.get_by_role("tab", name="Replay of training").last.click()
-    chart = page.locator(".js-plotly-plot", has_text="Replay of training").last
+    chart = drawn_chart(page, "Replay of training").last
     label = chart.locator(SLIDER_LABEL)
     expect(label).to_have_text(re.compile(r"training step \d+"), timeout=20_000)
     last = label.text_content()

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import press_until, screenshot
+from tests.browser.harness import drawn_chart
 from tests.browser.test_names_browser import open_names
 from tests.browser.test_pages_browser import assert_no_error_boxes, open_app
 
@@ -107,11 +108,8 @@ def test_sequence_basics_loss_chart_data_changes_while_training(page, app_url):
 def test_names_loss_chart_data_changes_while_training(page, app_url):
     open_names(page, app_url)
     page.get_by_role("button", name="Train").click()
+    drawn_chart(page, "Training loss")  # below the typing box: scrolled to, it is redrawn every tick
     before, after = assert_loss_chart_grows_between_ticks(page)
-    # the charts are replaced every tick, so scroll the page rather than an element into view
-    page.mouse.move(800, 500)
-    page.mouse.wheel(0, 750)
-    page.wait_for_timeout(1_000)
     screenshot(page, "live_names_loss_growing")
     press_until(page, "Pause", then="Continue")
     assert_no_error_boxes(page)
@@ -132,7 +130,7 @@ def displayed_heatmap_z(chart) -> list[list[float | None]]:
 
 def test_play_advances_the_hidden_state_animation(page, app_url):
     open_app(page, app_url + "/sequence_basics")
-    chart = page.locator(".js-plotly-plot", has_text="Hidden state h_t while reading “hello”")
+    chart = drawn_chart(page, "Hidden state h_t while reading “hello”")
     expect(chart).to_have_count(1, timeout=30_000)
     chart.scroll_into_view_if_needed()
     label = chart.locator(SLIDER_LABEL)

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import press_until, screenshot
+from tests.browser.harness import draw_charts, drawn_chart
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +40,8 @@ def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
     # typed key by key, never pressing Enter: the prediction follows the typing
     box.press_sequentially("Nakamura", delay=40)
     expect(metric(page, "#1")).to_contain_text("Japanese", timeout=30_000)
-    expect(page.get_by_text("P(language) after each letter of “Nakamura”")).to_be_visible()
-    expect(page.get_by_text("Hidden state h_t while reading “Nakamura”")).to_be_visible()
+    expect(drawn_chart(page, "P(language) after each letter of “Nakamura”")).to_be_visible()
+    expect(drawn_chart(page, "Hidden state h_t while reading “Nakamura”")).to_be_visible()
     # an example button replaces the name; a transliterated one says so
     page.get_by_role("button", name="王小明").click()
     expect(page.get_by_text("“Wang Xiao Ming”").first).to_be_visible(timeout=30_000)
@@ -61,6 +62,7 @@ def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
     # (Read both until they settle: a redraw still in flight may show the step before.)
     for _ in range(60):
         steps = metric(page, "Steps").locator("[data-testid=stMetricValue]").inner_text()
+        draw_charts(page)  # the charts below the fold, as a reader scrolling down sees them
         if page.get_by_text(f"Confusion matrix, rows normalised (step {steps})").count():
             break
         page.wait_for_timeout(500)

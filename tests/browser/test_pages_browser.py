@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import press_until, screenshot
+from tests.browser.harness import drawn_chart
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +26,15 @@ def test_home_page(page, app_url):
     expect(page.get_by_text("watch recurrent networks learn")).to_be_visible()
     expect(page.get_by_text("Open Sequence basics")).to_be_visible()
     expect(page.locator(".katex").first).to_be_visible(timeout=30_000)  # the recurrence is typeset
+    # plotly.js is loaded while the student reads this page, so the lesson opened next draws at once
+    page.wait_for_function("() => window.Plotly && typeof window.Plotly.react === 'function'", timeout=30_000)
+    assert page.locator(".js-plotly-plot").count() == 0
     assert_no_error_boxes(page)
     screenshot(page, "home")
+    page.get_by_text("Open Sequence basics").click()
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=30_000)
+    loads = page.evaluate("() => performance.getEntriesByType('resource').filter(r => r.name.endsWith('/plotly.min.js')).length")
+    assert loads == 1  # fetched once, by the home page
 
 
 def test_sequence_basics_trains_live_and_animates(page, app_url):
@@ -41,7 +49,7 @@ def test_sequence_basics_trains_live_and_animates(page, app_url):
     page.wait_for_timeout(1500)
     # loss, gradient norms, the live softmax and h_t, the hidden-state animation: drawn by plotly
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-    hidden_chart = page.locator(".js-plotly-plot", has_text="Hidden state h_t while reading “hello”").last
+    hidden_chart = drawn_chart(page, "Hidden state h_t while reading “hello”").last
     expect(hidden_chart).to_be_attached(timeout=30_000)
     # the hidden-state animation has play/pause controls and a timestep slider
     expect(hidden_chart.locator(".updatemenu-button")).to_have_count(2)
@@ -51,7 +59,7 @@ def test_sequence_basics_trains_live_and_animates(page, app_url):
     assert_no_error_boxes(page)
     screenshot(page, "sequence_basics_paused")
     page.get_by_role("tab", name="Softmax at each step").click()
-    expect(page.get_by_text("Softmax at each step while reading “hello”").first).to_be_visible()
+    expect(drawn_chart(page, "Softmax at each step while reading “hello”").first).to_be_visible()
     page.get_by_role("tab", name="Tensor shapes").click()
     expect(page.get_by_text("one step, you write the loop")).to_be_visible()
     assert_no_error_boxes(page)
