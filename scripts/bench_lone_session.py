@@ -5,9 +5,11 @@
 
 Headless: the lesson trained in this process for ``--seconds`` in the app's slices (names/s or
 characters/s as the lesson counts them). In the browser: a fresh server pinned to one core, one
-student presses Train on the page and, after ``--seconds`` of wall-clock time, the page's own
-throughput read-out times the share of that time spent training (per wall-clock second), and how
-often its charts were redrawn. Prints the ratio; asserts nothing.
+student presses Train on the page as soon as it shows the button and, after ``--seconds`` of
+wall-clock time, the page's own throughput read-out times the share of that time spent training
+(per wall-clock second): counted from the click (the page's first run, still under way, included)
+and from the first slice shown (training as it goes on). Also how often its chart was redrawn.
+Prints the ratios; asserts nothing.
 """
 from __future__ import annotations
 
@@ -52,25 +54,45 @@ def headless(lesson, seconds: float, rate) -> float:
     return rate(lesson)
 
 
-def browser_rate(url: str, path: str, seconds: float, pattern: str, chart_title: str) -> tuple[float, float]:
+TRAINED = r"([\d.]+) s of training"
+
+
+def trained_seconds(page) -> float | None:
+    """The page's own "… s of training" read-out, or None before it shows one."""
+    found = re.search(TRAINED, page.locator("[data-testid=stApp]").inner_text())
+    return float(found.group(1)) if found else None
+
+
+def browser_rate(url: str, path: str, seconds: float, pattern: str, chart_title: str) -> dict[str, float]:
+    """The page's training rate per wall-clock second, from the moment Train is pressed on the page
+    as it opens (``from_click``) and once the first slice has been shown (``sustained``), and how
+    often its chart is redrawn."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.goto(f"{url}/{path}")
         page.get_by_role("button", name="Train").click(timeout=120_000)
         started = time.monotonic()
+        while (first := trained_seconds(page)) is None:
+            page.wait_for_timeout(50)
+        first_at = time.monotonic()
         drawn_chart(page, chart_title, timeout=60)  # in view, as for the student watching it
         page.wait_for_timeout(max(0.0, 2 - (time.monotonic() - started)) * 1000)
         redraws_per_second = page.evaluate(COUNT_REDRAWS, chart_title)
         page.wait_for_timeout(max(0.0, seconds - (time.monotonic() - started)) * 1000)
         text = page.locator("[data-testid=stApp]").inner_text()
-        wall = time.monotonic() - started
+        ended = time.monotonic()
         browser.close()
-    rate, trained = re.search(pattern, text), re.search(r"([\d.]+) s of training", text)
+    rate, trained = re.search(pattern, text), re.search(TRAINED, text)
     if not (rate and trained):
-        return float("nan"), redraws_per_second
+        return {"from_click": float("nan"), "sustained": float("nan"), "redraws": redraws_per_second}
     # the page's rate is per second of training; per wall-clock second it is that times the share trained
-    return float(rate.group(1).replace(",", "")) * float(trained.group(1)) / wall, redraws_per_second
+    per_training_second = float(rate.group(1).replace(",", ""))
+    return {
+        "from_click": per_training_second * float(trained.group(1)) / (ended - started),
+        "sustained": per_training_second * (float(trained.group(1)) - first) / (ended - first_at),
+        "redraws": redraws_per_second,
+    }
 
 
 def main() -> None:
@@ -89,16 +111,16 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, streamlit_process(
             data_env(Path(tmp) / "cache"), Path(tmp) / "server.log", prefix=["taskset", "-c", args.server_cpu]) as server:
-        names_browser, names_redraws = browser_rate(server.url, "names", args.seconds,
-                                                    r"Names / second\s+([\d,]+)", "Training loss")
-        chars_browser, chars_redraws = browser_rate(server.url, "charlm", args.seconds,
-                                                    r"([\d,]+) characters/s", "Perplexity")
-    rows.append(("Names (GRU 128, batch 128)", "names/s", names_rate, names_browser, names_redraws))
-    rows.append(("Character LM (lyrics, RNN 256)", "characters/s", chars_rate, chars_browser, chars_redraws))
-    print("| lesson | unit | headless | lone browser session | ratio | chart redraws/s |")
+        names_browser = browser_rate(server.url, "names", args.seconds, r"Names / second\s+([\d,]+)", "Training loss")
+        chars_browser = browser_rate(server.url, "charlm", args.seconds, r"([\d,]+) characters/s", "Perplexity")
+    rows.append(("Names (GRU 128, batch 128)", "names/s", names_rate, names_browser))
+    rows.append(("Character LM (lyrics, RNN 256)", "characters/s", chars_rate, chars_browser))
+    print("| lesson | unit | headless | lone browser session, from pressing Train as the page opens "
+          "| once training | chart redraws/s |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for title, unit, head, brow, redraws in rows:
-        print(f"| {title} | {unit} | {head:,.0f} | {brow:,.0f} | {brow / head:.0%} | {redraws:.1f} |")
+    for title, unit, head, brow in rows:
+        print(f"| {title} | {unit} | {head:,.0f} | {brow['from_click']:,.0f} ({brow['from_click'] / head:.0%}) "
+              f"| {brow['sustained']:,.0f} ({brow['sustained'] / head:.0%}) | {brow['redraws']:.1f} |")
 
 
 if __name__ == "__main__":

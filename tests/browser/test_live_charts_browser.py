@@ -115,6 +115,25 @@ def test_names_loss_chart_data_changes_while_training(page, app_url):
     assert_no_error_boxes(page)
 
 
+def test_charts_off_screen_are_drawn_when_scrolled_to(page, app_url):
+    open_app(page, app_url + "/sequence_basics")
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(2_000)  # enough to draw all of them, were they all drawn at once
+    visible, drawn = page.evaluate(COUNT_VISIBLE_AND_DRAWN)  # (charts in closed tabs left out)
+    assert 0 < drawn < visible, (drawn, visible)  # those in view are drawn, those far below wait
+    hidden_state = drawn_chart(page, "Hidden state h_t while reading “hello”")  # scrolled to: drawn
+    expect(hidden_state.locator(".main-svg").first).to_be_visible()
+    assert page.evaluate(COUNT_VISIBLE_AND_DRAWN)[1] > drawn
+    assert_no_error_boxes(page)
+
+
+# (charts not in a closed tab, those of them drawn by plotly.js)
+COUNT_VISIBLE_AND_DRAWN = """() => {
+  const visible = Array.from(document.querySelectorAll('.rnnviz-chart')).filter(el => el.checkVisibility());
+  return [visible.length, visible.filter(el => el.querySelector('.main-svg')).length];
+}"""
+
+
 SLIDER_LABEL = ".slider-group > text.slider-label"  # the slider's current value, "up to 3·l"
 
 
