@@ -31,7 +31,7 @@ from rnnviz.lessons.charlm import CharLMConfig, CharLMLesson, lyrics_corpus  # n
 from rnnviz.lessons.names import NamesConfig, NamesData, NamesLesson  # noqa: E402
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, data_env, drawn_chart, streamlit_process  # noqa: E402
 
-# Counts redraws of the loss/perplexity chart: a Plotly chart re-rendered by Streamlit.
+# Counts redraws of the loss/perplexity chart: new data drawn into it (Plotly.react, in view).
 COUNT_REDRAWS = """(title) => new Promise(resolve => {
   let redraws = 0, last = null;
   const started = performance.now();

@@ -25,7 +25,7 @@ const page = window.__rnnvizChartQueue || (window.__rnnvizChartQueue = {
       entry.target.__rnnvizOnScreen = entry.isIntersecting;
       cameIntoView = cameIntoView || entry.isIntersecting;
     }
-    if (cameIntoView && !page.running) page.drawWaiting();
+    if (cameIntoView) page.drawWaiting();
   }, { rootMargin: "200px 0px" }),
 });
 page.drawWaiting = drawWaiting;
@@ -72,6 +72,7 @@ async function draw(state) {
 }
 
 async function drawWaiting() {
+  if (page.running) return; // the running loop picks up whatever is waiting and on screen
   page.running = true;
   try {
     for (let state = nextChart(); state; state = nextChart()) {
@@ -107,7 +108,7 @@ export default function (component) {
   }
   if (state.waiting !== state.drawn) {
     page.waiting.add(state);
-    if (!page.running) drawWaiting();
+    drawWaiting();
   }
   return () => {
     // Streamlit also calls this for a render it superseded before it finished; the chart stays then.

@@ -43,19 +43,19 @@ def chart_specs(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.bytes)["figure"] for el in chart_elements(at)]
 
 
+def _title(spec: dict) -> str:
+    title = spec.get("layout", {}).get("title", {})
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
 def chart_titles(at: AppTest) -> list[str]:
     """The title text of every Plotly chart on the page."""
-    titles = []
-    for spec in chart_specs(at):
-        title = spec.get("layout", {}).get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-    return titles
+    return [_title(spec) for spec in chart_specs(at)]
 
 
 def chart_spec(at: AppTest, title_starts: str) -> dict:
     """The parsed spec of the first Plotly chart whose title starts with ``title_starts``."""
     for spec in chart_specs(at):
-        title = spec.get("layout", {}).get("title", {})
-        if (title.get("text", "") if isinstance(title, dict) else str(title)).startswith(title_starts):
+        if _title(spec).startswith(title_starts):
             return spec
     raise AssertionError(f"no chart titled {title_starts!r}…; titles: {chart_titles(at)}")

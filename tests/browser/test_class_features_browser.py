@@ -67,10 +67,9 @@ def test_train_with_the_keyboard_then_reload_and_find_the_same_model(page, app_u
     page.keyboard.press("t")
     expect(page.get_by_role("button", name=re.compile("^Pause"))).to_be_visible(timeout=15_000)
     # internals move while training: the live softmax heatmap's values change between two ticks
-    # (every tick alone; every 7.5-12 s while other tests' sessions on this server train too);
-    # (charts are redrawn while on screen, so the student scrolls to it)
+    # (every tick alone; every 7.5-12 s while other tests' sessions on this server train too).
+    # Charts are redrawn only while on screen, so the student scrolls to it first.
     drawn_chart(page, "Softmax at each step, now", timeout=20)
-    page.wait_for_function(f"() => ({READ_Z})('Softmax at each step, now').length > 0", timeout=20_000)
     before = page.evaluate(READ_Z, "Softmax at each step, now")
     after, waited = before, 0
     while before and after and before[-1] == after[-1] and waited < 20_000:

@@ -151,7 +151,6 @@ def test_play_advances_the_hidden_state_animation(page, app_url):
     open_app(page, app_url + "/sequence_basics")
     chart = drawn_chart(page, "Hidden state h_t while reading “hello”")
     expect(chart).to_have_count(1, timeout=30_000)
-    chart.scroll_into_view_if_needed()
     label = chart.locator(SLIDER_LABEL)
     timesteps = ["0·h", "1·e", "2·l", "3·l", "4·o"]
     expect(label).to_have_text("up to 4·o", timeout=10_000)  # drawn complete, on the last timestep
