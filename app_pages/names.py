@@ -137,9 +137,9 @@ def inputs_label(embedding_dim: int | None) -> str:
     return _("one-hot") if embedding_dim is None else _("{dim}-d embedding", dim=embedding_dim)
 
 
-@st.fragment
-def try_a_name(state: ui.LiveSession) -> None:
-    lesson: NamesLesson = state.lesson
+def example_names() -> None:
+    """Names to try at a click. Outside the typing fragment: a keystroke then sends the browser
+    ~15 fewer elements to lay out again (a click runs the whole page, and is rare)."""
     st.header(_("Try a name"))
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         for in_data in (True, False):
@@ -148,6 +148,11 @@ def try_a_name(state: ui.LiveSession) -> None:
                 if example.in_data == in_data:
                     st.button(example.name, key=f"{KEY}_example_{i}", help=translate(example.note),
                               on_click=set_name, args=(example.name,))
+
+
+@st.fragment
+def try_a_name(state: ui.LiveSession) -> None:
+    lesson: NamesLesson = state.lesson
     typed = st.text_input(_("Type a surname: the prediction updates as you type"), key=NAME_KEY,
                           max_chars=MAX_TYPED_CHARS, live=ui.TYPING_COMMIT, placeholder=_("e.g. {name}", name=LIVE_EXAMPLE))
     prefer = "auto"
@@ -449,6 +454,7 @@ with st.sidebar:
     ui.copy_link_control()
 state.results.update(problems)
 
+example_names()
 try_a_name(state)
 url_follows_settings()  # after the name box, whose value is in the URL too
 show_training(state)

@@ -1,6 +1,6 @@
 """A class on one small server: how do 1, 4, 8 students training at once fare? Measured in a real browser.
 
-    python scripts/bench_classroom.py [--sessions 1 4 8] [--ttl 120] [--after-wait 180]
+    python scripts/bench_classroom.py [--sessions 1 4 8] [--ttl 120] [--after-wait 180] [--waves 1]
 
 For each number of sessions, on a fresh server pinned to one core (`taskset -c 0 streamlit run
 app.py`, like a Community Cloud container: the app then allows one training slot) while this script
@@ -16,7 +16,9 @@ and its Chromium run on another core (`--server-cpu`, `--client-cpu`):
 - reads the server's resident memory (VmRSS): idle (after one visit to each training page, so the
   shared read-only data every lesson loads once is in), peak while the sessions train, and
   `--after-wait` seconds after they all closed. Streamlit drops a closed session's state
-  after `server.disconnectedSessionTTL` (default 120 s; `--ttl` sets it).
+  after `server.disconnectedSessionTTL` (default 120 s; `--ttl` sets it);
+- with `--waves 3`, does it all again twice on the same server (a class after a class): the memory
+  after each wave shows whether departed classes leave anything behind.
 
 With ``--class-nice 19`` the training students' browser runs at the lowest CPU priority and the fresh
 student's browser in a process of its own at normal priority: closer to a class, where every student's
@@ -93,10 +95,11 @@ class Result:
     errors: set[str] = field(default_factory=set)
     tracebacks: int = 0
     rss_idle: float = float("nan")
-    rss_peak: float = float("nan")
-    rss_closed: float = float("nan")
-    rss_after: float = float("nan")
-    after_wait: float = 0.0
+    rss_peak: float = 0.0
+    rss_closed: list[float] = field(default_factory=list)  # one per wave
+    rss_after: list[float] = field(default_factory=list)
+    anon_idle: float = float("nan")  # RssAnon: the heap, without the pages of torch's libraries read so far
+    anon_after: list[float] = field(default_factory=list)
 
 
 def steps_now(page, spec, tries: int = 8) -> int:
@@ -107,6 +110,54 @@ def steps_now(page, spec, tries: int = 8) -> int:
             return steps
         page.wait_for_timeout(250)
     return -1
+
+
+def class_wave(browser, fresh_browser, server, memory, n: int, args, result: Result, loads: int, label: str) -> None:
+    """n students open training pages and train; `loads` fresh pages are timed meanwhile; they all
+    leave, and the server's memory is read `args.after_wait` seconds later."""
+    memory.phase = "during"
+    specs = list(itertools.islice(itertools.cycle(TRAINING_PAGES), n))
+    started = time.perf_counter()
+    pages = open_training_pages(browser, server.url, specs, timeout=args.timeout)
+    for page, spec in zip(pages, specs):
+        wait_for_steps(page, spec, at_least=1, timeout=args.timeout)
+    print(f"{label} all training after {time.perf_counter() - started:.1f} s", flush=True)
+
+    first = [steps_now(page, spec) for page, spec in zip(pages, specs)]
+    window_start = first_time = time.perf_counter()
+    before = first
+    for _ in range(args.windows):
+        time.sleep(max(0.0, args.window_seconds - (time.perf_counter() - window_start)))
+        after = [steps_now(page, spec) for page, spec in zip(pages, specs)]
+        window_start = time.perf_counter()
+        moved = [a > b for a, b in zip(after, before)]
+        result.windows_all_progressed.append(all(moved))
+        result.stalled += [spec.path for spec, m in zip(specs, moved) if not m]
+        before = after
+    elapsed = time.perf_counter() - first_time
+    if not result.steps_per_second:  # the first wave's
+        result.steps_per_second = [(spec.path, (a - f) / elapsed) for spec, f, a in zip(specs, first, before)]
+    for page in pages:
+        result.errors.update(error_boxes(page))
+
+    for i in range(loads):
+        page, seconds = open_until_first_chart(fresh_browser, server.url, timeout=args.timeout)
+        result.first_chart.append(seconds)
+        result.errors.update(error_boxes(page))
+        page.context.close()
+        print(f"{label} fresh page {i + 1}: first chart after {seconds:.1f} s", flush=True)
+    for page in pages:
+        result.errors.update(error_boxes(page))
+        page.context.close()
+    result.rss_peak = max(result.rss_peak, memory.peak("during"))
+
+    memory.phase = "after"
+    time.sleep(2)
+    result.rss_closed.append(server.rss_mb())
+    print(f"{label} sessions closed; waiting {args.after_wait:.0f} s", flush=True)
+    time.sleep(args.after_wait)
+    result.rss_after.append(server.rss_mb())
+    result.anon_after.append(server.rss_mb("RssAnon"))
 
 
 def run(browser, n: int, args, fresh_browser=None) -> Result:
@@ -124,50 +175,12 @@ def run(browser, n: int, args, fresh_browser=None) -> Result:
             page.context.close()
         time.sleep(3)
         result.rss_idle = server.rss_mb()
+        result.anon_idle = server.rss_mb("RssAnon")
 
-        memory.phase = "during"
-        specs = list(itertools.islice(itertools.cycle(TRAINING_PAGES), n))
-        started = time.perf_counter()
-        pages = open_training_pages(browser, server.url, specs, timeout=args.timeout)
-        fresh_browser = fresh_browser or browser
-        for page, spec in zip(pages, specs):
-            wait_for_steps(page, spec, at_least=1, timeout=args.timeout)
-        print(f"[{n} sessions] all training after {time.perf_counter() - started:.1f} s", flush=True)
-
-        first = [steps_now(page, spec) for page, spec in zip(pages, specs)]
-        window_start = first_time = time.perf_counter()
-        before = first
-        for _ in range(args.windows):
-            time.sleep(max(0.0, args.window_seconds - (time.perf_counter() - window_start)))
-            after = [steps_now(page, spec) for page, spec in zip(pages, specs)]
-            window_start = time.perf_counter()
-            moved = [a > b for a, b in zip(after, before)]
-            result.windows_all_progressed.append(all(moved))
-            result.stalled += [spec.path for spec, m in zip(specs, moved) if not m]
-            before = after
-        elapsed = time.perf_counter() - first_time
-        result.steps_per_second = [(spec.path, (a - f) / elapsed) for spec, f, a in zip(specs, first, before)]
-        for page in pages:
-            result.errors.update(error_boxes(page))
-
-        for i in range(args.loads):
-            page, seconds = open_until_first_chart(fresh_browser, server.url, timeout=args.timeout)
-            result.first_chart.append(seconds)
-            result.errors.update(error_boxes(page))
-            page.context.close()
-            print(f"[{n} sessions] fresh page {i + 1}: first chart after {seconds:.1f} s", flush=True)
-        for page in pages:
-            result.errors.update(error_boxes(page))
-            page.context.close()
-        result.rss_peak = memory.peak("during")
-
-        memory.phase = "after"
-        time.sleep(2)
-        result.rss_closed = server.rss_mb()
-        print(f"[{n} sessions] sessions closed; waiting {args.after_wait:.0f} s", flush=True)
-        time.sleep(args.after_wait)
-        result.rss_after = server.rss_mb()
-        result.after_wait = args.after_wait
+        for wave in range(args.waves):
+            # Later waves repeat the class on the same server: does memory come back each time?
+            class_wave(browser, fresh_browser or browser, server, memory, n, args, result,
+                       loads=args.loads if wave == 0 else 0, label=f"[{n} sessions, wave {wave + 1}]")
         memory.stop()
         result.tracebacks = (Path(tmp) / "log").read_text().count("Traceback")
     return result
@@ -188,7 +201,10 @@ def table(results: list[Result], args) -> str:
         errors = f"{len(r.errors)} ({r.tracebacks})"
         rows.append(
             f"| {r.sessions} | {statistics.median(r.first_chart):.1f} ({max(r.first_chart):.1f}) | {rates} | "
-            f"{progressed} | {errors} | {r.rss_idle:.0f} → {r.rss_peak:.0f} → {r.rss_closed:.0f} → {r.rss_after:.0f} |"
+            f"{progressed} | {errors} | {r.rss_idle:.0f} → {r.rss_peak:.0f} → {r.rss_closed[0]:.0f} → {r.rss_after[0]:.0f}"
+            + "".join(f"; wave {w + 2}: {closed:.0f} → {after:.0f}"
+                      for w, (closed, after) in enumerate(zip(r.rss_closed[1:], r.rss_after[1:])))
+            + f" (anonymous: {r.anon_idle:.0f} → " + " / ".join(f"{a:.0f}" for a in r.anon_after) + ") |"
         )
     return "\n".join(rows)
 
@@ -201,6 +217,9 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5, help="fresh page loads timed per class size")
     parser.add_argument("--ttl", type=int, default=None,
                         help="server.disconnectedSessionTTL in seconds (Streamlit's default: 120)")
+    parser.add_argument("--waves", type=int, default=1,
+                        help="classes that come and go one after another on the same server, per class size "
+                             "(fresh pages are timed in the first)")
     parser.add_argument("--after-wait", type=float, default=180.0,
                         help="seconds to wait after the sessions close before reading the memory again")
     add_cpu_options(parser)

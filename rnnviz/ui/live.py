@@ -14,6 +14,7 @@ from rnnviz.core.memory import limit_malloc_arenas, start_memory_janitor
 from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
 from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
+from rnnviz.ui.departed import forget_departed_sessions
 from rnnviz.ui.keep import browser_token, lesson_keeper
 from rnnviz.ui.plotly_component import serve_plotly_js
 from rnnviz.ui.widgets import DETAIL_SECONDS_KEY, FULL_RUN_KEY
@@ -59,7 +60,7 @@ class LiveSession:
     notice: str | None = None
     pause_at_train_seconds: float = 0.0  # auto-pause point for the current run
     last_active: float = field(default_factory=time.monotonic)  # the last tick (the keeper's clock)
-    missed_slots: int = 0  # ticks in a row that found no training slot free in time
+    missed_slots: int = 0  # ticks in a row that did not train (no slot free in time, or yielded to a page)
     results: dict[str, Any] = field(default_factory=dict)  # page-specific results (experiments)
 
 
@@ -281,7 +282,9 @@ def live_training(
             now = tick_schedule(who, capped)
             st.session_state[DETAIL_SECONDS_KEY] = now.detail_seconds
             pace_changed = now.interval != pace.interval
-            if foreground_runs().others(session_id()):  # another student's page is being built: it goes first
+            if not state.missed_slots and foreground_runs().others(session_id()):
+                # Another student's page is being built: it goes first, but only once in a row, or
+                # a class opening pages one after another would stop this session for many ticks.
                 ran = False
             else:
                 # In line for the slot (first come, first served); a session that missed its turn
@@ -289,7 +292,7 @@ def live_training(
                 wait = min(MAX_SLOT_WAIT_SECONDS, now.slice_seconds * (1 + state.missed_slots))
                 ran, _waited = training_slots().run(
                     lambda: lesson.run_for(now.slice_seconds, max_steps=steps_per_tick), wait=wait)
-                state.missed_slots = 0 if ran else state.missed_slots + 1
+            state.missed_slots = 0 if ran else state.missed_slots + 1
             waiting = not ran
             if trainer.stopped or trainer.train_seconds > state.pause_at_train_seconds:
                 state.playing = False
@@ -319,12 +322,17 @@ def live_training(
 
 @st.cache_resource
 def server_setup() -> None:
-    """Once per server process: torch's thread cap, fewer malloc arenas, and a thread that hands
-    memory freed by departed sessions back to the OS; plotly.js served to the charts."""
+    """Once per server process: torch's thread cap, fewer malloc arenas, and a thread that lets go
+    of departed sessions and hands the memory they freed back to the OS; plotly.js served to the charts."""
     serve_plotly_js()
     configure_torch()
     limit_malloc_arenas()
-    start_memory_janitor(before_release=lesson_keeper().expire)
+    start_memory_janitor(before_release=_forget_departed)
+
+
+def _forget_departed() -> None:
+    lesson_keeper().expire()
+    forget_departed_sessions()
 
 
 def accept_upload(state: LiveSession, uploaded, slot: str, load: Callable[[bytes], T],

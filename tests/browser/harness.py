@@ -69,10 +69,11 @@ class Server:
     url: str
     process: subprocess.Popen
 
-    def rss_mb(self) -> float:
-        """The server's resident memory (VmRSS) in MB, read from /proc."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """The server's resident memory (VmRSS) in MB, read from /proc; ``field="RssAnon"``: only
+        its anonymous part (the heap; not the shared libraries' pages it has read)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 
