@@ -155,6 +155,7 @@ def try_a_name(state: ui.LiveSession) -> None:
     lesson: NamesLesson = state.lesson
     typed = st.text_input(_("Type a surname: the prediction updates as you type"), key=NAME_KEY,
                           max_chars=MAX_TYPED_CHARS, live=ui.TYPING_COMMIT, placeholder=_("e.g. {name}", name=LIVE_EXAMPLE))
+    url_follows_settings()  # here, so that the name in the link follows the typing too
     prefer = "auto"
     if lesson.pretrained is not None and lesson.step_count > 0:
         prefer = st.radio(_("Answer with"), list(ANSWERING), format_func=in_this_language(lambda v: translate(ANSWERING[v])),
@@ -456,7 +457,6 @@ state.results.update(problems)
 
 example_names()
 try_a_name(state)
-url_follows_settings()  # after the name box, whose value is in the URL too
 show_training(state)
 show_data(state)
 show_checkpoints(state)

@@ -48,6 +48,7 @@ def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
     box.fill("")
     box.press_sequentially("Dostoevsky", delay=30)
     expect(metric(page, "#1")).to_contain_text("Russian", timeout=30_000)
+    expect(page).to_have_url(re.compile(r"[?&]name=Dostoevsky(&|$)"))  # the link follows the typing
     assert_no_error_boxes(page)
     wait_until_idle(page)
     screenshot(page, "names_typed", full_height=1600)
