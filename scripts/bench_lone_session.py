@@ -74,6 +74,8 @@ def browser_rate(url: str, path: str, seconds: float, pattern: str, chart_title:
         page.get_by_role("button", name="Train").click(timeout=120_000)
         started = time.monotonic()
         while (first := trained_seconds(page)) is None:
+            if time.monotonic() - started > 120:
+                sys.exit(f"{path}: no \"s of training\" read-out 120 s after pressing Train")
             page.wait_for_timeout(50)
         first_at = time.monotonic()
         drawn_chart(page, chart_title, timeout=60)  # in view, as for the student watching it

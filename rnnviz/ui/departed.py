@@ -14,13 +14,12 @@ import logging
 _LOG = logging.getLogger(__name__)
 
 
-def _shut_down_expired(storage_cache) -> int:
+def _shut_down_expired(storage_cache) -> None:
     """On Streamlit's event loop (its session store is not thread-safe): remove the expired
     sessions and shut each down as Streamlit's own ``close_session`` does (uploaded files,
     media references, session caches), here rather than in whichever thread's garbage
     collection happens to reach the session's ``__del__``."""
-    expired = storage_cache.expire()
-    for _, session_info in expired:
+    for _, session_info in storage_cache.expire():
         session = session_info.session
         try:
             session.shutdown()
@@ -31,7 +30,6 @@ def _shut_down_expired(storage_cache) -> int:
             session._fragment_storage.clear()
         except Exception:  # noqa: BLE001 - one session failing to shut down must not keep the rest
             _LOG.exception("shutting down an expired session failed")
-    return len(expired)
 
 
 def forget_departed_sessions() -> bool:

@@ -121,7 +121,7 @@ def test_a_departed_session_still_referenced_elsewhere_lets_its_state_go(make_ru
     runtime = make_runtime(TTL_SECONDS)
 
     async def scenario():
-        session_id, session, lesson = _leave_after_uploading(runtime)
+        _session_id, session, lesson = _leave_after_uploading(runtime)
         held_by_streamlit = session()
         await asyncio.sleep(TTL_SECONDS * 2)
         assert await _forget_from_another_thread()
@@ -135,7 +135,7 @@ def test_a_session_within_its_ttl_is_kept_for_its_return(make_runtime):
     runtime = make_runtime(60)  # long enough for a slow machine to reconnect in time
 
     async def scenario():
-        session_id, session, lesson = _leave_after_uploading(runtime)
+        session_id, _session, lesson = _leave_after_uploading(runtime)
         assert await _forget_from_another_thread()
         assert lesson() is not None
         # The student is back in time: the same session, state and upload.
