@@ -90,12 +90,15 @@ def test_train_with_the_keyboard_then_reload_and_find_the_same_model(page, app_u
 def download(page, button: str, attempts: int = 3):
     """Click the download button named ``button`` once the page is idle; the download. A click that
     lands while the page is being rerun can be lost (seen once in CI, with other tests' sessions
-    training on the same server), so it is clicked again after 20 s without a download."""
+    training on the same server), so it is clicked again after 20 s without a download. A button
+    whose file is still being made is disabled until it is: the next click waits for that."""
     for attempt in range(attempts):
         wait_until_idle(page)
+        target = page.get_by_role("button", name=button).last
+        expect(target).to_be_enabled(timeout=30_000)
         try:
             with page.expect_download(timeout=20_000) as started:
-                page.get_by_role("button", name=button).last.click()
+                target.click()
             return started.value
         except PlaywrightTimeout:
             if attempt == attempts - 1:
