@@ -264,6 +264,31 @@ def show_generalisation(state: ui.LiveSession) -> None:
                   for w, p in zip(result.held_out_windows, result.held_out_predictions)], hide_index=True)
 
 
+
+@st.fragment
+def inside_the_model(state: ui.LiveSession) -> None:
+    """A fragment: only the open tab is built and sent (a page opens sooner), and opening another tab
+    runs this section, not the page."""
+    lesson, task = state.lesson, state.lesson.task
+    views = [
+        (_("Hidden states"), lambda: show_hidden_states(lesson, lesson.trace_display())),
+        (_("Softmax at each step"), lambda: show_softmax(lesson, lesson.trace_display())),
+        (_("Replay of training"), lambda: ui.replay_section(
+            lesson, lambda frames: replay.sequence_replay(frames, task.vocab, task.display_input),
+            key=KEY, file_name=f"rnnviz_{task.key}_replay.html",
+            caption=_("Drag the slider (or press ▶) to scrub through training: what the model predicted for "
+                      "“{text}” at each snapshot, with its softmax and hidden state then.", text=task.display_input))),
+        (_("Try it"), lambda: show_try_it(lesson)),
+        (_("Tensor shapes"), lambda: show_shapes(lesson)),
+        (_("Generalisation"), lambda: show_generalisation(state)),
+    ]
+    tabs = st.tabs([label for label, _show in views], key=f"{KEY}_inside_tab", on_change="rerun")
+    for tab, (_label, show) in zip(tabs, views):
+        if tab.open:
+            with tab:
+                show()
+
+
 URL_FIELDS = [
     ui.UrlField("task", "sb_task", ui.choice(list(TASK_TITLES))),
     ui.UrlField("input", "sb_custom_input", ui.text(40)),
@@ -303,22 +328,4 @@ st.header(_("Inside the model"))
 if state.playing:
     st.caption(_("The softmax and h_t above move with every update; these step-by-step animations show the "
                  "model as it was when the page last refreshed (press **Pause** to refresh them)."))
-display_trace = state.lesson.trace_display()  # one unroll, read by both tabs below
-tabs = st.tabs([_("Hidden states"), _("Softmax at each step"), _("Replay of training"), _("Try it"),
-                _("Tensor shapes"), _("Generalisation")])
-with tabs[0]:
-    show_hidden_states(state.lesson, display_trace)
-with tabs[1]:
-    show_softmax(state.lesson, display_trace)
-with tabs[2]:
-    ui.replay_section(
-        state.lesson, lambda frames: replay.sequence_replay(frames, task.vocab, task.display_input),
-        key=KEY, file_name=f"rnnviz_{task.key}_replay.html",
-        caption=_("Drag the slider (or press ▶) to scrub through training: what the model predicted for "
-                  "“{text}” at each snapshot, with its softmax and hidden state then.", text=task.display_input))
-with tabs[3]:
-    show_try_it(state.lesson)
-with tabs[4]:
-    show_shapes(state.lesson)
-with tabs[5]:
-    show_generalisation(state)
+inside_the_model(state)

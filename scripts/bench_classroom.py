@@ -235,7 +235,12 @@ def main() -> None:
         class_chromium = CHROMIUM
         if args.class_nice:
             class_chromium = str(Path(tmp) / "chromium-niced")
-            Path(class_chromium).write_text(f'#!/bin/sh\nexec nice -n {args.class_nice} {CHROMIUM} "$@"\n')
+            # Playwright starts each browser in a session of its own, and with the kernel's autogroup
+            # scheduling (sched_autogroup_enabled) a session's processes share one CPU weight: nice
+            # alone ranks them only among themselves, the session's autogroup ranks it against others.
+            Path(class_chromium).write_text(
+                f"#!/bin/sh\necho {args.class_nice} > /proc/self/autogroup 2>/dev/null\n"
+                f'exec nice -n {args.class_nice} {CHROMIUM} "$@"\n')
             os.chmod(class_chromium, 0o755)
         for n in args.sessions:
             browser = p.chromium.launch(executable_path=class_chromium, headless=True, args=CHROMIUM_ARGS)

@@ -29,6 +29,15 @@ def open_page(page: str, timeout: float = 60, lang: str | None = None) -> AppTes
     return at
 
 
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open the tab labelled ``label`` (as shown, so translated) of the ``st.tabs`` keyed ``key``, as
+    a click on it would: a page builds only its open tab (``on_change="rerun"``)."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def chart_elements(at: AppTest) -> list:
     """The page's Plotly charts (rnnviz.ui.plotly_component's custom component), in page order."""
     return [el for el in at.get("bidi_component") if el.proto.component_name == COMPONENT_NAME]

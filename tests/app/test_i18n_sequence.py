@@ -3,12 +3,13 @@ bad custom pairs, the generalisation experiment; no English sentence left."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import chart_titles, open_page
+from tests.app.conftest import chart_titles, open_page, open_tab
 from tests.i18n_helpers import english_sentences, page_texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
 PAGE = "app_pages/sequence_basics.py"
+TABS = "sequence_basics_inside_tab"
 # Texts the figure builders of rnnviz/viz write themselves (empty-chart notes, default titles, replay
 # panels): the viz area translates them. Listed so this test checks what the page itself says.
 VIZ_OWNED = [
@@ -58,6 +59,9 @@ def test_the_page_speaks_chinese_before_and_after_training_steps():
     assert "当前每个时间步的 softmax（读取“hello”）" in titles
     assert "读取“hello”时的隐藏状态 h_t" in titles
     assert english_left(at) == []
+    for label in [t.label for t in at.tabs][1:]:  # a page builds only its open tab: open each
+        open_tab(at, TABS, label)
+        assert english_left(at) == [], label
 
 
 def test_lstm_gates_and_layers_in_chinese():
@@ -72,12 +76,14 @@ def test_lstm_gates_and_layers_in_chinese():
     titles = chart_titles(at)
     assert "每个时间步的遗忘门 f（最上层）" in titles and "LSTM 细胞状态 c_t（最上层）" in titles
     assert "读取“hello”时的隐藏状态 h_t（第 2 层）" in titles
+    assert english_left(at) == []
+    open_tab(at, TABS, "张量形状")
     assert any(m.value.startswith("**nn.LSTM — 整个序列，2 层**") for m in at.markdown)
     assert english_left(at) == []
 
 
 def test_typed_input_and_its_messages_in_chinese():
-    at = open_zh()
+    at = open_tab(open_zh(), TABS, "动手试试")
     at.text_input(key="sequence_basics_typed_ohlol").input("he😀王").run()
     assert not at.exception, at.exception
     assert [w.value for w in at.warning] == ["已跳过模型没有对应输入的字符：“😀”、“王”。它只认识：h e l o"]
@@ -109,6 +115,7 @@ def test_a_custom_pair_and_the_alphabet_generalisation_in_chinese():
     assert any(m.value.startswith("**hihell → ihello。** 你自己的一对字符串。") for m in at.markdown)
     at.radio(key="sb_task").set_value("alphabet").run()
     assert any("个隐藏单元相当勉强" in c.value for c in at.caption)
+    open_tab(at, TABS, "泛化")
     at.radio(key="sequence_basics_split").set_value("tail").run()
     assert at.radio(key="sequence_basics_split").options[1] == "字母表末尾（模型从未见过的字母对）"
     at.button(key="sequence_basics_run_generalisation").click().run()

@@ -1,9 +1,10 @@
 """AppTest: the home page and the Sequence basics page, as a student uses them."""
 import pytest
 
-from tests.app.conftest import chart_specs, open_page
+from tests.app.conftest import chart_specs, chart_titles, open_page, open_tab
 
 PAGE = "app_pages/sequence_basics.py"
+TABS = "sequence_basics_inside_tab"
 
 
 def predicted_line(at) -> str:
@@ -94,7 +95,7 @@ def test_custom_non_latin_pair_trains(app_env):
 
 
 def test_prediction_widget_handles_unknown_and_emoji(app_env):
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), TABS, "Try it")
     at.text_input(key="sequence_basics_typed_ohlol").input("he😀王").run()
     assert not at.exception
     assert any("😀" in w.value and "王" in w.value for w in at.warning)
@@ -105,6 +106,7 @@ def test_prediction_widget_handles_unknown_and_emoji(app_env):
 def test_alphabet_page_reports_all_successors_after_training(app_env):
     at = open_page(PAGE)
     at.radio(key="sb_task").set_value("alphabet").run()
+    open_tab(at, TABS, "Try it")
     at.select_slider(key="sb_speed").set_value(0).run()
     at.button(key="sequence_basics_train").click().run()
     for _ in range(10):
@@ -116,9 +118,22 @@ def test_alphabet_page_reports_all_successors_after_training(app_env):
 
 
 def test_generalisation_experiment_shows_both_accuracies(app_env):
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), TABS, "Generalisation")
     at.radio(key="sequence_basics_split").set_value("tail").run()
     at.button(key="sequence_basics_run_generalisation").click().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert any("training windows" in label for label in labels) and any("unseen" in label for label in labels)
+
+
+def test_the_page_builds_only_its_open_tab(app_env):
+    """Only the open tab of "Inside the model" is built and sent (a page opens sooner); opening
+    another shows its content and drops the previous tab's."""
+    at = open_page(PAGE)
+    titles = chart_titles(at)
+    assert "Hidden state h_t while reading “hello”" in titles
+    assert "Softmax at each step while reading “hello”" not in titles
+    open_tab(at, TABS, "Softmax at each step")
+    titles = chart_titles(at)
+    assert "Softmax at each step while reading “hello”" in titles
+    assert "Hidden state h_t while reading “hello”" not in titles

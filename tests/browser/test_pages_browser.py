@@ -1,9 +1,12 @@
 """Browser: every page opens without an error box; Sequence basics trains live and draws its charts."""
+import json
 import re
 
+import plotly.io as pio
 import pytest
 from playwright.sync_api import expect
 
+from rnnviz.ui.plotly_component import PLOTLY_JS
 from tests.browser.conftest import press_until, screenshot
 from tests.browser.harness import drawn_chart
 
@@ -33,8 +36,27 @@ def test_home_page(page, app_url):
     screenshot(page, "home")
     page.get_by_text("Open Sequence basics").click()
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=30_000)
-    loads = page.evaluate("() => performance.getEntriesByType('resource').filter(r => r.name.endsWith('/plotly.min.js')).length")
+    loads = page.evaluate("(name) => performance.getEntriesByType('resource')"
+                          ".filter(r => r.name.endsWith('/' + name)).length", PLOTLY_JS.name)
     assert loads == 1  # fetched once, by the home page
+
+
+def test_every_figure_draws_with_the_plotly_js_the_charts_load(page):
+    """The charts load plotly's cartesian bundle, which has only some trace types: every figure
+    builder's output (tests/unit/test_i18n_viz.cases(), which covers them all) draws with it."""
+    from tests.unit.test_i18n_viz import cases
+
+    page.set_content("<!doctype html><html><body><div id='chart'></div></body></html>")
+    page.add_script_tag(path=str(PLOTLY_JS))
+    registered = set(page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)"))
+    assert {"scatter", "bar", "heatmap"} <= registered
+    for name, fig in cases():
+        used = {trace.type for trace in fig.data} | {trace.type for frame in fig.frames for trace in frame.data}
+        assert used <= registered, f"{name} draws {used - registered}, which the served plotly.js lacks"
+        spec = json.loads(pio.to_json(fig, validate=False))
+        drawn = page.evaluate("""(spec) => Plotly.newPlot('chart', spec.data, spec.layout)
+            .then((gd) => gd._fullData.map((trace) => trace.type))""", spec)
+        assert drawn == [trace.type for trace in fig.data], name
 
 
 def test_sequence_basics_trains_live_and_animates(page, app_url):

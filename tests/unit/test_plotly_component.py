@@ -5,7 +5,15 @@ import re
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from rnnviz.ui.plotly_component import PLOTLY_JS_DIR, PLOTLY_JS_FILE, PLOTLY_JS_ROUTE, chart_payload
+from rnnviz.ui.plotly_component import (
+    CARTESIAN_PLOTLY_JS,
+    FULL_PLOTLY_JS,
+    PLOTLY_JS,
+    PLOTLY_JS_ROUTE,
+    chart_payload,
+    choose_plotly_js,
+    plotly_js_version,
+)
 from rnnviz.viz import training
 
 CONFIG = {"displaylogo": False}
@@ -30,7 +38,33 @@ def test_the_payload_starts_with_the_height_the_browser_reserves():
 
 
 def test_plotly_js_is_where_the_route_points():
-    assert (PLOTLY_JS_DIR / PLOTLY_JS_FILE).is_file()
-    assert PLOTLY_JS_ROUTE.endswith("/" + PLOTLY_JS_FILE)
-    head = (PLOTLY_JS_DIR / PLOTLY_JS_FILE).read_text(encoding="utf-8")[:200]
-    assert "plotly.js" in head
+    assert PLOTLY_JS.is_file()
+    assert PLOTLY_JS_ROUTE.endswith("/" + PLOTLY_JS.name)
+    assert "plotly.js" in PLOTLY_JS.read_text(encoding="utf-8")[:200]
+
+
+def _bundle(path, header: str):
+    path.write_text(f"/**\n* {header}\n* Licensed under the MIT license\n*/\n(function(){{}})();", encoding="utf-8")
+    return path
+
+
+def test_the_cartesian_bundle_is_served_only_when_it_is_the_same_plotly_js(tmp_path):
+    full = _bundle(tmp_path / "plotly.min.js", "plotly.js v4.1.1")
+    assert plotly_js_version(full) == "4.1.1"
+    same = _bundle(tmp_path / "same.js", "plotly.js (cartesian - minified) v4.1.1")
+    older = _bundle(tmp_path / "older.js", "plotly.js (cartesian - minified) v4.0.0")
+    unnamed = _bundle(tmp_path / "unnamed.js", "some other library v4.1.1")
+    assert plotly_js_version(unnamed) is None
+    assert choose_plotly_js(full, same) == same
+    assert choose_plotly_js(full, older) == full
+    assert choose_plotly_js(full, unnamed) == full
+    assert choose_plotly_js(full, tmp_path / "missing.js") == full
+    assert choose_plotly_js(_bundle(tmp_path / "odd.js", "no version here"), same) == tmp_path / "odd.js"
+
+
+def test_the_committed_cartesian_bundle_matches_the_pinned_plotly():
+    """requirements.txt pins plotly to the version whose plotly.js the committed bundle is; bumping one
+    without the other lands here (the app would still work, on the 4.8 MB full bundle)."""
+    assert plotly_js_version(CARTESIAN_PLOTLY_JS) == plotly_js_version(FULL_PLOTLY_JS)
+    assert PLOTLY_JS == CARTESIAN_PLOTLY_JS
+    assert CARTESIAN_PLOTLY_JS.stat().st_size < FULL_PLOTLY_JS.stat().st_size / 2
