@@ -18,6 +18,7 @@ from rnnviz.i18n import _
 
 # Parameters every page understands (the language, projector mode), never reported as unknown.
 SHARED_PARAMS = ("lang", "present")
+COPY_LINK_KEY = "_rnnviz_copy_link"  # the popover's open state
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,12 @@ def url_setup(page: str, fields: Sequence[UrlField]):
     return after_widgets
 
 
+@st.fragment
 def copy_link_control() -> None:
-    """A popover with this set-up's link and a copy button."""
-    with st.popover(_("Copy link to this set-up"), icon=":material/link:"):
+    """A popover with this set-up's link and a copy button. The link is made when the popover opens
+    (which runs this fragment only): typing a name or a prefix changes the URL without a page run."""
+    with st.popover(_("Copy link to this set-up"), icon=":material/link:", key=COPY_LINK_KEY,
+                    on_change="rerun") as popover:
         st.caption(_("Anyone who opens this link gets these settings and a fresh model of their own."))
-        st.code(link_to_setup(), language=None, wrap_lines=True)
+        if popover.open:
+            st.code(link_to_setup(), language=None, wrap_lines=True)

@@ -49,6 +49,12 @@ def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
     box.press_sequentially("Dostoevsky", delay=30)
     expect(metric(page, "#1")).to_contain_text("Russian", timeout=30_000)
     expect(page).to_have_url(re.compile(r"[?&]name=Dostoevsky(&|$)"))  # the link follows the typing
+    # and so does the link offered for copying, though the page has not run since the typing
+    page.get_by_role("button", name="Copy link to this set-up").click()
+    link = page.get_by_test_id("stPopoverBody").locator("code")
+    expect(link).to_contain_text("name=Dostoevsky", timeout=30_000)
+    assert link.inner_text().startswith(app_url)
+    page.keyboard.press("Escape")
     assert_no_error_boxes(page)
     wait_until_idle(page)
     screenshot(page, "names_typed", full_height=1600)
