@@ -264,7 +264,6 @@ def show_generalisation(state: ui.LiveSession) -> None:
                   for w, p in zip(result.held_out_windows, result.held_out_predictions)], hide_index=True)
 
 
-
 @st.fragment
 def inside_the_model(state: ui.LiveSession) -> None:
     """A fragment: only the open tab is built and sent (a page opens sooner), and opening another tab
