@@ -47,11 +47,11 @@ def plotly_js_version(path: Path) -> str | None:
 def choose_plotly_js(full: Path, cartesian: Path) -> Path:
     """The cartesian bundle if it is the same plotly.js version as the full one, else the full one: a
     newer plotly.py may write attributes an older plotly.js does not know."""
-    version = plotly_js_version(full)
-    if version is not None and plotly_js_version(cartesian) == version:
+    version, cartesian_version = plotly_js_version(full), plotly_js_version(cartesian)
+    if version is not None and cartesian_version == version:
         return cartesian
     _LOGGER.warning("Serving the full plotly.js %s: %s is not the same version (%s)", version, cartesian.name,
-                    plotly_js_version(cartesian))
+                    cartesian_version)
     return full
 
 

@@ -1,7 +1,7 @@
 """AppTest: the Character language model page, as a student uses it."""
 import pytest
 
-from tests.app.conftest import chart_specs, chart_titles, open_page
+from tests.app.conftest import chart_specs, chart_titles, open_page, open_tab
 
 PAGE = "app_pages/charlm.py"
 KEY = "charlm"
@@ -132,13 +132,11 @@ def test_only_the_open_view_of_the_continuation_is_drawn(app_env):
                            "Hidden state h_t (top layer) over prefix", "The text coloured by hidden unit"))
              for t in chart_titles(at)]
     assert sum(views) == 2 and any(t.startswith("Top candidates") for t in chart_titles(at))
-    at.session_state["charlm_generation_views"] = "Hidden states"
-    at.run()
+    open_tab(at, "charlm_generation_views", "Hidden states")
     no_problem(at)
     titles = chart_titles(at)
     assert any(t.startswith("Hidden state h_t (top layer) over prefix") for t in titles)
     assert not any(t.startswith(("Top candidates for each character", "The text coloured")) for t in titles)
-    at.session_state["charlm_generation_views"] = "Colour the text by one unit"
-    at.run()
+    open_tab(at, "charlm_generation_views", "Colour the text by one unit")
     no_problem(at)
     assert any(t.startswith("The text coloured by hidden unit") for t in chart_titles(at))
