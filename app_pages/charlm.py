@@ -256,23 +256,39 @@ def render_live(lesson: CharLMLesson) -> None:
     show_live_candidates(lesson)
 
 
-PREFIX_KEY = f"{KEY}_prefix"  # mirrors the current corpus's prefix box, for the URL
+PREFIX_KEY = "prefix"  # the prefix box
+PREFIX_CORPUS_KEY = f"{KEY}_prefix_corpus"  # the corpus the box's text was typed for
+PREFIXES_KEY = f"{KEY}_prefixes"  # corpus key → the prefix last typed for it
 
 
-def prefix_key(corpus: CorpusText) -> str:
-    """The prefix box of this corpus (each corpus starts at its own sample prefix: a lyrics prefix
-    means nothing to Shakespeare); the first one shown takes a prefix given in the URL."""
-    key = f"{KEY}_prefix_{corpus.key.replace(':', '_')}"
-    if key not in st.session_state and PREFIX_KEY in st.session_state and not st.session_state.get(f"{PREFIX_KEY}_used"):
-        st.session_state[key] = st.session_state[PREFIX_KEY]
-    st.session_state[f"{PREFIX_KEY}_used"] = True
-    return key
+def sample_prefix(corpus: CorpusText) -> str:
+    return corpus.prefixes[0] if corpus.prefixes else ""
+
+
+def prefix_box_for(corpus: CorpusText) -> None:
+    """Before the prefix box: each corpus starts at its own sample prefix (a lyrics prefix means
+    nothing to Shakespeare) and gets back what was typed for it; the first corpus shown keeps a
+    prefix given in the link."""
+    remembered = st.session_state.setdefault(PREFIXES_KEY, {})
+    owner = st.session_state.get(PREFIX_CORPUS_KEY)
+    if owner not in (None, corpus.key) and PREFIX_KEY in st.session_state:
+        remembered[owner] = st.session_state[PREFIX_KEY]
+    if owner not in (None, corpus.key) or PREFIX_KEY not in st.session_state:
+        st.session_state[PREFIX_KEY] = remembered.get(corpus.key, sample_prefix(corpus))
+    st.session_state[PREFIX_CORPUS_KEY] = corpus.key
+
+
+def current_prefix(corpus: CorpusText) -> str:
+    """What the prefix box holds for this corpus (its sample prefix before the box is shown)."""
+    if st.session_state.get(PREFIX_CORPUS_KEY) == corpus.key and st.session_state.get(PREFIX_KEY):
+        return st.session_state[PREFIX_KEY]
+    return sample_prefix(corpus)
 
 
 def show_live_candidates(lesson: CharLMLesson) -> None:
     """The prefix below continued greedily by the model being trained, redrawn with every tick."""
     corpus = lesson.prepared.corpus
-    typed = st.session_state.get(prefix_key(corpus)) or (corpus.prefixes[0] if corpus.prefixes else "")
+    typed = current_prefix(corpus)
     check = check_prefix(typed, lesson.vocab)
     if not check.used:
         return
@@ -302,9 +318,9 @@ def read_generation_settings(corpus: CorpusText, live_steps: int, pretrained: Pr
                       key=f"{KEY}_source_{slug}",
                       index=len(sources) - 1)
     c1, c2, c3 = st.columns([2, 1, 1])
-    prefix = c1.text_input(_("Prefix"), corpus.prefixes[0] if corpus.prefixes else "", max_chars=MAX_PREFIX_CHARS,
-                           key=prefix_key(corpus), live=ui.TYPING_COMMIT)  # the continuation follows the typing
-    st.session_state[PREFIX_KEY] = prefix
+    prefix_box_for(corpus)
+    prefix = c1.text_input(_("Prefix"), max_chars=MAX_PREFIX_CHARS, key=PREFIX_KEY,
+                           live=ui.TYPING_COMMIT)  # the continuation follows the typing
     num_chars = c2.number_input(_("Characters to generate"), 1, MAX_GENERATE, 30, key=f"{KEY}_num_chars")
     seed = c3.number_input(_("Sampling seed"), 0, 2**31 - 1, 0, key=f"{KEY}_gen_seed")
     c4, c5, c6 = st.columns([2, 1, 1])
@@ -357,7 +373,7 @@ def show_generation(lesson: CharLMLesson, state: ui.LiveSession) -> None:
         if tab.open:
             with tab:
                 show(result)
-    url_follows_settings()  # the prefix in the link follows the typing too
+    url_follows_settings()  # the decoding settings changed here (the browser keeps the typed prefix)
 
 
 def escape(text: str) -> str:
@@ -457,14 +473,14 @@ URL_FIELDS = [
     ui.UrlField("decoding", f"{KEY}_method", ui.choice(list(GENERATION_METHODS))),
     ui.UrlField("temperature", f"{KEY}_temperature", ui.choice(TEMPERATURES)),
     ui.UrlField("top_k", f"{KEY}_top_k", ui.integer(1, 1000)),
-    ui.UrlField("prefix", PREFIX_KEY, ui.text(MAX_PREFIX_CHARS)),
+    ui.UrlField("prefix", PREFIX_KEY, ui.text(MAX_PREFIX_CHARS), typed=True),
 ]
 url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 choice = read_corpus_choice()
 model_settings = read_model_settings()
 with st.sidebar:
     st.divider()
-    ui.copy_link_control()
+    ui.copy_link_control(URL_FIELDS)
 if not choice.ready:
     st.info(_("Upload a UTF-8 text file or paste some text in the sidebar to train on it."),
             icon=":material/upload_file:")

@@ -154,8 +154,8 @@ def example_names() -> None:
 def try_a_name(state: ui.LiveSession) -> None:
     lesson: NamesLesson = state.lesson
     typed = st.text_input(_("Type a surname: the prediction updates as you type"), key=NAME_KEY,
-                          max_chars=MAX_TYPED_CHARS, live=ui.TYPING_COMMIT, placeholder=_("e.g. {name}", name=LIVE_EXAMPLE))
-    url_follows_settings()  # here, so that the name in the link follows the typing too
+                          max_chars=MAX_TYPED_CHARS, live=ui.TYPING_COMMIT,
+                          placeholder=_("e.g. {name}", name=LIVE_EXAMPLE))
     prefer = "auto"
     if lesson.pretrained is not None and lesson.step_count > 0:
         prefer = st.radio(_("Answer with"), list(ANSWERING), format_func=in_this_language(lambda v: translate(ANSWERING[v])),
@@ -444,7 +444,7 @@ URL_FIELDS = [
     ui.UrlField("clip", "names_clip_on", ui.flag),
     ui.UrlField("threshold", "names_clip", ui.choice(CLIP_THRESHOLDS)),
     ui.UrlField("seed", "names_seed", ui.integer(0, 2**31 - 1)),
-    ui.UrlField("name", NAME_KEY, ui.text(MAX_TYPED_CHARS)),
+    ui.UrlField("name", NAME_KEY, ui.text(MAX_TYPED_CHARS), typed=True),
 ]
 url_follows_settings = ui.url_setup(KEY, URL_FIELDS)
 problems: dict[str, str | None] = {}
@@ -452,7 +452,7 @@ settings = read_settings()
 state = ui.live_lesson(KEY, settings, first_lesson, keep_results=True)
 with st.sidebar:
     st.divider()
-    ui.copy_link_control()
+    ui.copy_link_control(URL_FIELDS)
 state.results.update(problems)
 
 example_names()
@@ -460,3 +460,4 @@ try_a_name(state)
 show_training(state)
 show_data(state)
 show_checkpoints(state)
+url_follows_settings()

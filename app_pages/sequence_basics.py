@@ -308,7 +308,7 @@ config, problem, speed = read_settings()
 url_follows_settings()
 st.sidebar.divider()
 with st.sidebar:
-    ui.copy_link_control()
+    ui.copy_link_control(URL_FIELDS)
 if problem:
     st.error(problem, icon=":material/edit:")
     st.stop()

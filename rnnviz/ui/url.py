@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 from urllib.parse import urlencode
 
@@ -29,6 +30,9 @@ class UrlField:
     key: str
     parse: Callable[[str], Any]  # raises ValueError for a value the widget cannot show
     show: Callable[[Any], str] = str
+    # A text box typed into (a name, a prefix): the browser writes its text into the address bar
+    # (typed_url.js); the server writes it only along with another setting that changed.
+    typed: bool = False
 
 
 def choice(options: Sequence[Any]) -> Callable[[str], Any]:
@@ -106,22 +110,48 @@ def seed_from_url(page: str, fields: Sequence[UrlField]) -> list[str]:
     return ignored
 
 
+def current_values(fields: Sequence[UrlField]) -> dict[str, str]:
+    """Each field's widget value as the URL writes it."""
+    return {f.param: f.show(st.session_state[f.key]) if f.show is not str else _text(st.session_state[f.key])
+            for f in fields if f.key in st.session_state}
+
+
 def url_follows(fields: Sequence[UrlField]) -> None:
-    """After the widgets: write their current values into the URL (only what changed)."""
-    wanted = {f.param: f.show(st.session_state[f.key]) if f.show is not str else _text(st.session_state[f.key])
-              for f in fields if f.key in st.session_state}
-    for param, value in wanted.items():
-        if st.query_params.get(param) != value:
-            st.query_params[param] = value
-    for param in list(st.query_params):
-        if param not in wanted and param not in SHARED_PARAMS:
-            del st.query_params[param]
+    """After the widgets: write their current values into the URL (only what changed). A change of
+    typed text alone writes nothing: the browser has put it in the address bar already, and each
+    URL message costs the browser a history entry and ~20 ms before the chart it waits for."""
+    wanted = current_values(fields)
+    changed = {param: value for param, value in wanted.items() if st.query_params.get(param) != value}
+    unwanted = [param for param in st.query_params if param not in wanted and param not in SHARED_PARAMS]
+    if not unwanted and set(changed) <= {f.param for f in fields if f.typed}:
+        return
+    for param, value in changed.items():
+        st.query_params[param] = value
+    for param in unwanted:
+        del st.query_params[param]
 
 
-def link_to_setup() -> str:
-    """This page's address with its current query string."""
+TYPED_URL_KEY = "_rnnviz_typed_url"
+_typed_url = st.components.v2.component(
+    "rnnviz.typed_url", js=Path(__file__).with_name("typed_url.js").read_text(encoding="utf-8"),
+    css=f".st-key-{TYPED_URL_KEY} {{ display: none; }}",  # it shows nothing: no gap for it in the sidebar
+    isolate_styles=False)
+
+
+def address_bar_follows_typing(fields: Sequence[UrlField]) -> None:
+    """Once per page run, outside any fragment: the browser keeps the typed fields' text in the address bar."""
+    boxes = [{"key": f.key, "param": f.param} for f in fields if f.typed]
+    if boxes:
+        with st.sidebar:
+            _typed_url(key=TYPED_URL_KEY, data={"boxes": boxes}, height="content")
+
+
+def link_to_setup(fields: Sequence[UrlField]) -> str:
+    """This page's address with its current query string and the text in its typed boxes now."""
     base = (st.context.url or "").split("?")[0]
-    query = urlencode({k: st.query_params.get(k) for k in st.query_params})
+    params = {k: st.query_params.get(k) for k in st.query_params}
+    params.update(current_values([f for f in fields if f.typed]))  # the server's copy of the URL may lag them
+    query = urlencode(params)
     return f"{base}?{query}" if query else base
 
 
@@ -130,6 +160,7 @@ def url_setup(page: str, fields: Sequence[UrlField]):
     ignored = seed_from_url(page, fields)
     if ignored:
         st.toast(_("Ignored in the link: {settings}", settings="; ".join(ignored)), icon=":material/link_off:")
+    address_bar_follows_typing(fields)
 
     def after_widgets() -> None:
         url_follows(fields)
@@ -137,11 +168,11 @@ def url_setup(page: str, fields: Sequence[UrlField]):
 
 
 @st.fragment
-def copy_link_control() -> None:
+def copy_link_control(fields: Sequence[UrlField]) -> None:
     """A popover with this set-up's link and a copy button. The link is made when the popover opens
     (which runs this fragment only): typing a name or a prefix changes the URL without a page run."""
     with st.popover(_("Copy link to this set-up"), icon=":material/link:", key=COPY_LINK_KEY,
                     on_change="rerun") as popover:
         st.caption(_("Anyone who opens this link gets these settings and a fresh model of their own."))
         if popover.open:
-            st.code(link_to_setup(), language=None, wrap_lines=True)
+            st.code(link_to_setup(fields), language=None, wrap_lines=True)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.style import (
     colour_scale,
+    cell_grid,
     AFTER_CLIP_COLOUR,
     BAR_COLOUR,
     CORRECT_COLOUR,
@@ -92,7 +93,7 @@ def confusion_matrix_figure(
     heatmap: dict[str, Any] = dict(
         type="heatmap", z=rounded(values) if normalise_rows else [numbers(row) for row in values],
         x=names, y=names, colorscale=colour_scale("Blues"), zmin=0.0, zmax=z_max,
-        xgap=1, ygap=1, colorbar=dict(title=dict(text=_("fraction of row") if normalise_rows else _("count"))),
+        colorbar=dict(title=dict(text=_("fraction of row") if normalise_rows else _("count"))),
         hovertemplate=_("true %{y} → predicted %{x}: %{z:.3g}<extra></extra>"),
     )
     if n <= MAX_CELLS_WITH_TEXT:
@@ -103,7 +104,8 @@ def confusion_matrix_figure(
         style_layout(title=title, height=size + 150, x_title=_("predicted class"), y_title=_("true class"),
                      margin_bottom=70 + (35 if n > MAX_HORIZONTAL_TICKS else 0)),
         dict(yaxis=dict(autorange="reversed", type="category"),
-             xaxis=dict(type="category", side="bottom", tickangle=category_tick_angle(n))),
+             xaxis=dict(type="category", side="bottom", tickangle=category_tick_angle(n)),
+             shapes=[cell_grid(n, n)]),
     )
     return figure([heatmap], layout)
 

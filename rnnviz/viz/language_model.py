@@ -10,6 +10,7 @@ from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.states import state_heatmap
 from rnnviz.viz.style import (
     colour_scale,
+    cell_grid,
     AFTER_CLIP_COLOUR,
     CORRECT_COLOUR,
     FONT_FAMILY,
@@ -215,7 +216,7 @@ def candidates_heatmap(
     heatmap = dict(
         type="heatmap", z=z_for_json(probs.T), x=x_labels, y=rows, text=text, texttemplate="%{text}",
         textfont=dict(family=FONT_FAMILY, size=16 if n_steps <= 30 else 13),
-        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0, xgap=1, ygap=1,
+        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0,
         colorbar=dict(title=dict(text=_("probability")), thickness=18),
         hovertemplate=_("step %{x}<br>candidate “%{text}”: p = %{z:.3f}<extra></extra>"),
     )
@@ -237,6 +238,7 @@ def candidates_heatmap(
         xaxis=dict(type="category", categoryorder="array", categoryarray=x_labels,
                    tickangle=category_tick_angle(n_steps), showgrid=False),
         showlegend=True,  # one legend entry is hidden unless asked for
+        shapes=[cell_grid(n_steps, k)],
     ), legend_under_subtitle())
     return figure([heatmap, chosen], layout)
 
@@ -342,7 +344,7 @@ def text_activation_figure(
         type="heatmap", z=z_for_json(z), x=list(range(width)), y=y_labels, text=text, texttemplate="%{text}",
         customdata=hover, textfont=dict(family=FONT_FAMILY, size=17),
         colorscale=colour_scale("RdBu_r"), zmin=z_min, zmax=z_max,
-        xgap=2, ygap=2, hoverongaps=False, colorbar=colorbar,
+        hoverongaps=False, colorbar=colorbar,
         hovertemplate=_("%{customdata}<br>value %{z:.3f}<extra></extra>"),
     )
     if np.isclose(z_min, -z_max):
@@ -353,7 +355,8 @@ def text_activation_figure(
                           x_title=_("character in the row (read left to right, then the next row)"),
                           y_title=_("characters"))
     merge(layout, dict(yaxis=dict(type="category", categoryorder="array", categoryarray=y_labels, autorange="reversed"),
-                       xaxis=dict(showticklabels=False, showgrid=False, zeroline=False)))
+                       xaxis=dict(showticklabels=False, showgrid=False, zeroline=False),
+                       shapes=[cell_grid(width, n_rows, width=2)]))
     return figure([heatmap], layout)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.i18n import N_, _, translate
-from rnnviz.viz.style import BASE_FONT_SIZE, colour_scale, figure, merge, rounded, style_layout, unique_labels
+from rnnviz.viz.style import BASE_FONT_SIZE, cell_grid, colour_scale, figure, merge, rounded, style_layout, unique_labels
 
 REPLAY_FRAME_MS = 500
 PROBABILITY_SCALE = colour_scale("Viridis")
@@ -71,6 +71,8 @@ def replay_figure(
                                       "x": 0.0, "y": top, "yanchor": "bottom", "showarrow": False,
                                       "font": {"size": BASE_FONT_SIZE - 1}})
         data.append(_panel_trace(panel, len(steps) - 1, columns, suffix, show_scale=k == 0))
+        layout.setdefault("shapes", []).append(cell_grid(len(columns), len(panel.row_labels), xref=f"x{suffix}",
+                                                         yref=f"y{suffix}"))
     layout["annotations"].append(_note(notes[-1]))
     frames = []
     for f, step in enumerate(steps):
@@ -119,7 +121,7 @@ def _panel_trace(panel: ReplayPanel, frame: int, columns: list[str], suffix: str
     trace = {
         "type": "heatmap", "x": columns, "y": list(panel.row_labels), "zmin": zmin, "zmax": zmax,
         "colorscale": panel.colorscale, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
-        "showscale": show_scale, "xgap": 1, "ygap": 1,
+        "showscale": show_scale,
         "hovertemplate": "%{x}<br>%{y}: %{z:.3f}<extra></extra>",
         **_panel_values(panel, frame),
     }

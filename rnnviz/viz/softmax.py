@@ -10,6 +10,7 @@ from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.states import heatmap_height
 from rnnviz.viz.style import (
     colour_scale,
+    cell_grid,
     BAR_COLOUR,
     CORRECT_COLOUR,
     MAX_HORIZONTAL_TICKS,
@@ -85,7 +86,7 @@ def softmax_heatmap(
 
     data: list[dict[str, Any]] = [dict(
         type="heatmap", z=z_for_json(probabilities[:, shown].T), x=x_labels, y=y_labels,
-        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0, xgap=1, ygap=1,
+        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0,
         colorbar=dict(title=dict(text=_("probability")), thickness=18),
         hovertemplate=_("after %{x}<br>P(%{y}) = %{z:.3f}<extra></extra>"),
     )]
@@ -126,7 +127,7 @@ def softmax_heatmap(
         yaxis=dict(autorange="reversed", type="category", categoryorder="array", categoryarray=y_labels),
         xaxis=dict(type="category", categoryorder="array", categoryarray=x_labels,
                    tickangle=category_tick_angle(n_steps), showgrid=False),
-        legend=legend,
+        legend=legend, shapes=[cell_grid(n_steps, len(shown))],
     ))
     return figure(data, layout)
 

@@ -13,6 +13,7 @@ from rnnviz.viz.style import (
     animation_controls,
     as_array,
     category_tick_angle,
+    cell_grid,
     column_reveal,
     controls_offset,
     display_char,
@@ -100,7 +101,7 @@ def state_heatmap(
         type="heatmap", z=z_for_json(states.T), x=x_labels, y=y_labels,  # rows = units, columns = time
         colorscale=colour_scale(colorscale), zmin=z_min, zmax=z_max,
         text=hover_text, hovertemplate="%{text} = %{z:.2f}<extra></extra>", hoverongaps=False,
-        xgap=1, ygap=1, colorbar=dict(title=dict(text=colorbar_title), thickness=18),
+        colorbar=dict(title=dict(text=colorbar_title), thickness=18),
     )
     if np.isclose(z_min, -z_max):
         heatmap["zmid"] = 0.0  # diverging scale centred on 0 (zmin/zmax already enforce it)
@@ -110,9 +111,12 @@ def state_heatmap(
         dict(yaxis=dict(autorange="reversed", type="category"),
              xaxis=dict(type="category", tickangle=category_tick_angle(n_steps), showgrid=False)),
     )
+    grid = cell_grid(n_steps, n_units)
     if not animate:
+        layout["shapes"] = [grid]
         return figure([heatmap], layout)
-    layout["shapes"], frames = column_reveal(n_steps, pad=1.5 / heatmap_plot_height(n_units))  # ~1.5 px
+    masks, frames = column_reveal(n_steps, pad=1.5 / heatmap_plot_height(n_units))  # ~1.5 px
+    layout["shapes"] = [*masks, grid]
     merge(layout, animation_controls(x_labels, active_frame=n_steps - 1, offset_px=controls_offset(n_steps),
                                      current_prefix=_("up to ")))
     return figure([heatmap], layout, frames)

@@ -339,6 +339,24 @@ def animation_controls(
     )
 
 
+MAX_GRID_LINES = 48  # cells along an axis
+
+
+def cell_grid(n_columns: int, n_rows: int, *, xref: str = "x", yref: str = "y", width: float = 1) -> dict[str, Any]:
+    """Lines of the plot background between a heatmap's cells (column c spans c-0.5..c+0.5, row r
+    likewise), as one layout shape above it: the look of ``xgap``/``ygap`` at about half the cost of
+    drawing the chart. With gaps, plotly.js paints a heatmap pixel by pixel at its size on the screen
+    and encodes that as a PNG; without them, one pixel per cell, scaled (measured in headless
+    Chromium: 55 → 28 ms a ``Plotly.react`` for 30 × 5 cells 1,300 px wide, 25 → 17 ms for 8 × 256).
+    Shapes after a ``column_reveal`` mask stay through its frames, which move the mask only. Past
+    ``MAX_GRID_LINES`` cells along an axis (128 hidden units), cells a few pixels tall would be as
+    much line as colour: that axis gets none."""
+    vertical = [f"M{c - 0.5},-0.5V{n_rows - 0.5}" for c in range(1, n_columns)] if n_columns <= MAX_GRID_LINES else []
+    horizontal = [f"M-0.5,{r - 0.5}H{n_columns - 0.5}" for r in range(1, n_rows)] if n_rows <= MAX_GRID_LINES else []
+    return dict(type="path", path="".join(vertical + horizontal), xref=xref, yref=yref, layer="above",
+                line=dict(color=PLOT_BACKGROUND, width=width))
+
+
 def column_mask(upto: int, n_columns: int, *, xref: str = "x", yref: str = "y", pad: float = 0.0) -> dict[str, Any]:
     """A plot-background rectangle over the columns after ``upto`` of a category-axis heatmap
     (column t spans t-0.5..t+0.5), on the subplot of axes ``xref``/``yref``; invisible when

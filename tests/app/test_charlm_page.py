@@ -6,7 +6,7 @@ from tests.app.conftest import chart_specs, chart_titles, open_page, open_tab
 PAGE = "app_pages/charlm.py"
 KEY = "charlm"
 SOURCE = "charlm_source_jaychou_lyrics_10000"
-PREFIX = "charlm_prefix_jaychou_lyrics_10000"
+PREFIX = "prefix"
 
 
 def lesson(at):
@@ -121,8 +121,22 @@ def test_shakespeare_opens_with_its_own_checkpoint(app_env):
     assert lesson(at).vocab_size == 65 and len(lesson(at).prepared.corpus.text) == 1_115_394
     assert at.radio(key="charlm_source_tinyshakespeare_all").value == "pretrained"
     assert "<b>ROMEO:</b>" in generated_text(at)
-    at.text_input(key="charlm_prefix_tinyshakespeare_all").input("分开").run()  # lyrics prefix, English model
+    at.text_input(key="prefix").input("分开").run()  # lyrics prefix, English model
     assert not at.exception and any("nothing to continue" in e.value for e in at.error)
+
+
+
+def test_each_corpus_starts_at_its_own_sample_prefix_and_gets_back_what_was_typed_for_it(app_env):
+    at = open_page(PAGE)
+    assert at.text_input(key=PREFIX).value == "分开"  # the lyrics' sample prefix
+    at.text_input(key=PREFIX).input("我的").run()
+    at.radio(key="charlm_sb_corpus").set_value("shakespeare").run()
+    no_problem(at)
+    assert at.text_input(key=PREFIX).value == "ROMEO:"  # a lyrics prefix means nothing to Shakespeare
+    assert "<b>ROMEO:</b>" in generated_text(at)
+    at.radio(key="charlm_sb_corpus").set_value("lyrics").run()
+    assert at.text_input(key=PREFIX).value == "我的"
+    assert "<b>我的</b>" in generated_text(at)
 
 
 def test_only_the_open_view_of_the_continuation_is_drawn(app_env):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("app_env")
 
 PAGE = "app_pages/charlm.py"
 KEY = "charlm"
-PREFIX = "charlm_prefix_jaychou_lyrics_10000"
+PREFIX = "prefix"
 
 
 def open_zh():

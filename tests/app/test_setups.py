@@ -2,6 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnnviz.ui.url import COPY_LINK_KEY
 from tests.conftest import REPO_ROOT
 
 
@@ -57,6 +58,21 @@ def test_the_url_follows_the_settings(app_env):
     assert again.session_state["sequence_basics"].lesson.config == at.session_state["sequence_basics"].lesson.config
 
 
+
+def test_typed_text_is_in_the_offered_link_at_once_and_in_the_url_with_the_next_setting(app_env):
+    at = open_with("app_pages/names.py", {"name": "Nakamura"})
+    at.text_input(key="names_typed").input("Kowalski").run()
+    # The browser writes typed text into its own address bar (rnnviz/ui/typed_url.js, browser-tested):
+    # a keystroke sends no URL message from the server.
+    assert at.query_params["name"] == "Nakamura"
+    at.session_state[COPY_LINK_KEY] = True  # the "Copy link" popover, opened
+    at.run()
+    link = next(c.value for c in at.code if "?" in c.value)
+    assert "name=Kowalski" in link and "cell=" in link
+    at.select_slider(key="names_hidden").set_value(64).run()  # another setting: the server writes both
+    assert at.query_params["hidden"] == "64" and at.query_params["name"] == "Kowalski"
+
+
 def test_the_same_url_and_seed_give_the_same_training_curve(app_env):
     params = {"task": "alphabet", "model": "lstm", "hidden": "12", "seed": "3", "lr": "0.03"}
     histories = []
@@ -79,7 +95,7 @@ def test_names_and_charlm_links_carry_the_typed_name_and_prefix(app_env):
                                            "sampling": "random", "decoding": "top_k"})
     assert at.session_state["charlm"].lesson.config.corpus.key == "names:Italian"
     assert at.session_state["charlm"].lesson.config.sampling == "random"
-    assert at.text_input(key="charlm_prefix_names_Italian").value == "Ros"
+    assert at.text_input(key="prefix").value == "Ros"
     assert at.query_params["prefix"] == "Ros"
 
 

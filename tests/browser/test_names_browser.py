@@ -37,11 +37,14 @@ def test_names_page_predicts_while_typing_and_trains_live(page, app_url):
     open_names(page, app_url)
     box = page.get_by_label("Type a surname")
     box.click()
+    history_before = page.evaluate("history.length")
     # typed key by key, never pressing Enter: the prediction follows the typing
     box.press_sequentially("Nakamura", delay=40)
     expect(metric(page, "#1")).to_contain_text("Japanese", timeout=30_000)
     expect(drawn_chart(page, "P(language) after each letter of “Nakamura”")).to_be_visible()
     expect(drawn_chart(page, "Hidden state h_t while reading “Nakamura”")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]name=Nakamura(&|$)"))
+    assert page.evaluate("history.length") == history_before  # the address bar follows, Back does not step letters
     # an example button replaces the name; a transliterated one says so
     page.get_by_role("button", name="王小明").click()
     expect(page.get_by_text("“Wang Xiao Ming”").first).to_be_visible(timeout=30_000)

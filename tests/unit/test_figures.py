@@ -1,5 +1,6 @@
 """Behaviour of the figure builders in rnnviz.figures (no browser needed)."""
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -444,3 +445,47 @@ def test_every_builder_passes_plotlys_full_validator_unchanged():
         validated = go.Figure(spec)  # raises on any invalid property
         assert validated.to_dict() == spec, name
         _round_trip(fig)
+
+
+# -- heatmaps: drawn without gaps, with a grid of lines on their cell boundaries -----------------------
+
+def _grid_segments(path: str) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """(vertical, horizontal) segments of a cell_grid path, each as (position, start, end)."""
+    vertical, horizontal = [], []
+    for x, y, kind, end in re.findall(r"M(-?[\d.]+),(-?[\d.]+)([VH])(-?[\d.]+)", path):
+        if kind == "V":
+            vertical.append((float(x), float(y), float(end)))
+        else:
+            horizontal.append((float(y), float(x), float(end)))
+    assert re.sub(r"M(-?[\d.]+),(-?[\d.]+)([VH])(-?[\d.]+)", "", path) == ""  # nothing else in the path
+    return vertical, horizontal
+
+
+def test_no_heatmap_asks_plotly_for_gaps_and_every_grid_lies_on_its_cell_boundaries():
+    from tests.unit.test_i18n_viz import cases
+
+    gridded = set()
+    for name, fig in cases():
+        heatmaps = {(t.xaxis or "x", t.yaxis or "y"): t for t in fig.data if t.type == "heatmap"}
+        for trace in heatmaps.values():
+            # with gaps, plotly.js paints every pixel of the chart and encodes it as a PNG
+            assert trace.xgap is None and trace.ygap is None, name
+        for shape in fig.layout.shapes or ():
+            if shape.type != "path":
+                continue
+            trace = heatmaps[(shape.xref, shape.yref)]  # a grid is drawn over a heatmap on its own axes
+            n_rows, n_columns = np.shape(np.asarray(trace.z, dtype=object))
+            vertical, horizontal = _grid_segments(shape.path)
+            expected_vertical = [(c - 0.5, -0.5, n_rows - 0.5) for c in range(1, n_columns)]
+            expected_horizontal = [(r - 0.5, -0.5, n_columns - 0.5) for r in range(1, n_rows)]
+            assert vertical == (expected_vertical if n_columns <= style.MAX_GRID_LINES else []), name
+            assert horizontal == (expected_horizontal if n_rows <= style.MAX_GRID_LINES else []), name
+            gridded.add(name)
+    assert {"softmax_heatmap", "hidden_state_heatmap", "confusion_matrix_figure", "candidates_heatmap"} <= gridded
+
+
+def test_a_grid_is_left_out_along_an_axis_of_many_cells():
+    vertical, horizontal = _grid_segments(style.cell_grid(3, style.MAX_GRID_LINES + 1)["path"])
+    assert [x for x, _start, _end in vertical] == [0.5, 1.5] and horizontal == []
+    vertical, horizontal = _grid_segments(style.cell_grid(style.MAX_GRID_LINES + 1, 2)["path"])
+    assert vertical == [] and horizontal == [(0.5, -0.5, style.MAX_GRID_LINES + 0.5)]
