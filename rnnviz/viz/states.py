@@ -16,7 +16,6 @@ from rnnviz.viz.style import (
     cell_grid,
     column_reveal,
     controls_offset,
-    display_char,
     empty_figure,
     figure,
     merge,
@@ -92,15 +91,13 @@ def state_heatmap(
     chars = padded_chars(input_chars, n_steps)
     x_labels = unique_labels(chars)
     y_labels = list(row_labels)
-    # Hover reads "t=2 'l', h[1] = 0.53".
-    columns = [f"t={t} '{display_char(c)}', " for t, c in enumerate(chars)]
-    hover_text = [[column + y for column in columns] for y in y_labels]
 
     z_min, z_max = float(value_range[0]), float(value_range[1])
     heatmap = dict(
         type="heatmap", z=z_for_json(states.T), x=x_labels, y=y_labels,  # rows = units, columns = time
         colorscale=colour_scale(colorscale), zmin=z_min, zmax=z_max,
-        text=hover_text, hovertemplate="%{text} = %{z:.2f}<extra></extra>", hoverongaps=False,
+        # "2·l, h[1] = 0.53": the labels say it, not a text per cell (half of a keystroke's payload)
+        hovertemplate="%{x}, %{y} = %{z:.2f}<extra></extra>", hoverongaps=False,
         colorbar=dict(title=dict(text=colorbar_title), thickness=18),
     )
     if np.isclose(z_min, -z_max):
