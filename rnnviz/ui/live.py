@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import streamlit as st
 
-from rnnviz.core.memory import limit_malloc_arenas, start_memory_janitor
+from rnnviz.core.memory import configure_malloc, start_memory_janitor
 from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
 from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
@@ -322,11 +322,11 @@ def live_training(
 
 @st.cache_resource
 def server_setup() -> None:
-    """Once per server process: torch's thread cap, fewer malloc arenas, and a thread that lets go
+    """Once per server process: torch's thread cap, malloc's arenas and thresholds, and a thread that lets go
     of departed sessions and hands the memory they freed back to the OS; plotly.js served to the charts."""
     serve_plotly_js()
     configure_torch()
-    limit_malloc_arenas()
+    configure_malloc()
     start_memory_janitor(before_release=_forget_departed)
 
 

@@ -3,7 +3,8 @@
 Each page declares its URL fields (query parameter, widget key, how to read the value). On
 the page's first run in a session the widgets are seeded from the URL; a value that is unknown
 or out of range is ignored with a short notice, never an exception. After the widgets, the
-URL follows their current values, so the address bar is always a link to this set-up.
+URL follows their current values, so the address bar is always a link to this set-up; the text
+typed into a name or prefix box is written there by the browser itself (typed_url.js).
 """
 from __future__ import annotations
 
