@@ -23,7 +23,8 @@ export default function (component) {
 
   function typed(event) {
     const input = event.target;
-    if (!(input instanceof HTMLInputElement)) return;
+    // Not the pinyin of a character an input method is still composing: the end of the composition is.
+    if (!(input instanceof HTMLInputElement) || event.isComposing) return;
     const box = boxes.find(({ key }) => input.closest(`.st-key-${key}`));
     if (!box) return;
     pending = [box.param, input.value];
@@ -32,8 +33,10 @@ export default function (component) {
   }
 
   document.addEventListener("input", typed, true);
+  document.addEventListener("compositionend", typed, true);
   return () => {
     document.removeEventListener("input", typed, true);
+    document.removeEventListener("compositionend", typed, true);
     write(); // a page run that re-mounts this must not lose the last keys
   };
 }

@@ -1,5 +1,6 @@
 """Browser: the Character language model page trains live, continues “分开” and draws Chinese in its charts."""
 import re
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -62,3 +63,22 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     expect(hidden.locator(".updatemenu-button")).to_have_count(2)  # ▶ replays the state filling in
     assert_no_error_boxes(page)
     screenshot(page, "charlm_inspect", full_height=5200)
+
+
+def test_the_address_bar_follows_a_prefix_typed_with_an_input_method(page, app_url):
+    open_charlm(page, app_url)
+    prefix = page.get_by_label("Prefix", exact=True).and_(page.locator("input"))
+    expect(prefix).to_have_value("分开", timeout=30_000)
+    history_before = page.evaluate("history.length")
+    prefix.click()
+    prefix.press("End")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.imeSetComposition", {"text": "wo", "selectionStart": 2, "selectionEnd": 2})  # pinyin, composing
+    page.wait_for_timeout(800)
+    assert parse_qs(urlparse(page.url).query)["prefix"] == ["分开"]  # not the pinyin of a character being composed
+    cdp.send("Input.insertText", {"text": "我"})  # the character chosen
+    expect(page).to_have_url(re.compile(r"[?&]prefix=%E5%88%86%E5%BC%80%E6%88%91(&|$)"))  # 分开我
+    expect(drawn_chart(page, "Top candidates for each character generated after “分开我”").first).to_be_visible(
+        timeout=30_000)
+    assert page.evaluate("history.length") == history_before  # typing adds no step to Back
+    assert_no_error_boxes(page)
