@@ -1,4 +1,10 @@
 """rnnviz: entry point. Language, page config, navigation over app_pages/, nothing heavy."""
+# First of all, before the imports below start threads: glibc fixes its limit on malloc arenas once
+# there are nine of them (see rnnviz.core.memory).
+from rnnviz.core.memory import configure_malloc
+
+configure_malloc()
+
 # pandas imported once, before any session runs: plotly reaches for pandas in sys.modules without
 # importing it, and a page that builds a figure while another session is halfway through importing
 # pandas fails ("partially initialized module 'pandas'"). Seen under load on a cold server.

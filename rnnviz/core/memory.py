@@ -3,8 +3,12 @@
 glibc's malloc keeps freed memory in per-thread arenas instead of returning it, and Streamlit
 runs every session's script on its own thread: measured before this module, a server's RSS
 stayed 550-700 MB above idle minutes after eight sessions had closed. Standard remedies, all
-no-ops where glibc is not the allocator: fewer arenas, a fixed mmap threshold, and malloc_trim
-now and then.
+no-ops where glibc is not the allocator: fewer arenas, a fixed mmap threshold, a trim threshold a
+thread's arena reaches, and malloc_trim now and then.
+
+glibc fixes its limit on arenas once a ninth thread allocates. By the first page run's imports,
+Streamlit and torch have started more threads than that (16 arenas on a 2-core machine, 8 per core
+elsewhere), so the app configures malloc as the first thing its entry point does: 8 arenas then.
 """
 from __future__ import annotations
 
@@ -26,8 +30,19 @@ ARENAS = 2
 # the default (names/s and chars/s within 2%, headless; 1 MB cost the character LM ~20%).
 MMAP_THRESHOLD_BYTES = 8 * 2**20
 # Fixing the threshold also fixes trimming at the heap's top at 128 KB, which then shrinks and regrows
-# the heap at every step (names/s halved). The janitor's malloc_trim returns that memory instead.
-TRIM_THRESHOLD_BYTES = 128 * 2**20
+# the heap at every step (names/s halved). malloc_trim returns free memory inside every arena but the
+# free top of a thread's arena (where a training session's steps come and go) only the main arena's:
+# a thread's arena gives its top back when a block is freed and the top is at least this threshold.
+# 32 MB trains as fast as 128 MB (16 MB cost the character LM 15%); 128 MB kept every departed
+# session's top, measured 15-50 MB in each of several arenas after a class.
+TRIM_THRESHOLD_BYTES = 32 * 2**20
+# Tops below that stay, 15-30 MB in each arena a session's steps ran in. While nobody trains, the
+# threshold drops to this, so the blocks freed as departed sessions are let go give them back.
+IDLE_TRIM_THRESHOLD_BYTES = 2**20
+# glibc makes up to 8 arenas per core (it may fix the limit before the app can lower it); a sweep's
+# threads beyond the arenas there are share them. 64 take ~16 ms.
+ARENA_SWEEP_THREADS = 64
+SWEEP_BLOCK_BYTES = 128 * 2**10  # freed, a block of at least 64 KB makes its arena consider trimming
 TRIM_EVERY_SECONDS = 15.0
 
 
@@ -49,8 +64,39 @@ def configure_malloc(arenas: int = ARENAS) -> bool:
                 and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
+def set_trim_threshold(nbytes: int) -> bool:
+    """From now on, an arena whose free top reaches ``nbytes`` gives it back when a block is freed."""
+    libc = _glibc()
+    return bool(libc and libc.mallopt(M_TRIM_THRESHOLD, int(nbytes)))
+
+
+def trim_arena_tops(threads: int = ARENA_SWEEP_THREADS) -> None:
+    """Have every thread arena give back its free top if it reaches the trim threshold.
+
+    glibc has no call for that (malloc_trim trims the main arena's top only): a thread arena trims its
+    top when a block of 64 KB or more is freed in it. So ``threads`` threads, alive at once, each take
+    an arena (new threads are handed the arenas of threads that have ended first) and free such a block.
+    """
+    if _glibc() is None:
+        return
+    all_started = threading.Barrier(threads + 1)
+
+    def free_a_block() -> None:
+        block = bytearray(SWEEP_BLOCK_BYTES)  # from this thread's arena
+        all_started.wait()  # no two sweepers share an arena while another is still unused
+        del block
+
+    sweepers = [threading.Thread(target=free_a_block, name="rnnviz-arena-sweep", daemon=True) for _ in range(threads)]
+    for sweeper in sweepers:
+        sweeper.start()
+    all_started.wait()
+    for sweeper in sweepers:
+        sweeper.join()
+
+
 def release_freed_memory() -> bool:
-    """Collect unreachable Python objects, then return free heap pages to the OS."""
+    """Collect unreachable Python objects, then return free heap pages to the OS (inside every arena,
+    and the main arena's free top)."""
     gc.collect()
     libc = _glibc()
     return bool(libc and libc.malloc_trim(0))

@@ -10,7 +10,13 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import streamlit as st
 
-from rnnviz.core.memory import configure_malloc, start_memory_janitor
+from rnnviz.core.memory import (
+    IDLE_TRIM_THRESHOLD_BYTES,
+    TRIM_THRESHOLD_BYTES,
+    set_trim_threshold,
+    start_memory_janitor,
+    trim_arena_tops,
+)
 from rnnviz.core.runtime import TrainingSlots, configure_torch, training_slot_count
 from rnnviz.i18n import N_, _, translate
 from rnnviz.lessons.base import LiveLesson
@@ -166,23 +172,43 @@ def training_slots() -> TrainingSlots:
 
 
 class TrainingDemand:
-    """Which sessions asked to train recently: how many share the server's training slots."""
+    """Which sessions asked to train recently: how many share the server's training slots; and
+    malloc's trim threshold, high while anyone trains and low once nobody does (see core.memory)."""
 
     def __init__(self, window_seconds: float = DEMAND_WINDOW_SECONDS):
         self.window_seconds = window_seconds
         self._last_request: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._trimming_idle = False  # configure_malloc starts with the training threshold
 
     def note(self, who: str) -> None:
         with self._lock:
+            if self._trimming_idle:  # every step would shrink and regrow its arena's top
+                set_trim_threshold(TRIM_THRESHOLD_BYTES)
+                self._trimming_idle = False
             self._last_request[who] = time.monotonic()
 
     def others(self, who: str) -> int:
         """Sessions other than ``who`` that trained within the window (forgetting older ones)."""
-        cutoff = time.monotonic() - self.window_seconds
         with self._lock:
-            self._last_request = {k: t for k, t in self._last_request.items() if t >= cutoff}
+            self._forget_old()
             return sum(1 for k in self._last_request if k != who)
+
+    def trim_when_idle(self) -> None:
+        """While nobody trains, the arenas give back their free tops (the steps of sessions that left),
+        and the blocks freed from now on (departed sessions let go) return theirs."""
+        with self._lock:
+            self._forget_old()
+            idle = not self._last_request
+            if idle and not self._trimming_idle:
+                set_trim_threshold(IDLE_TRIM_THRESHOLD_BYTES)
+                self._trimming_idle = True
+        if idle:
+            trim_arena_tops()
+
+    def _forget_old(self) -> None:
+        cutoff = time.monotonic() - self.window_seconds
+        self._last_request = {k: t for k, t in self._last_request.items() if t >= cutoff}
 
 
 @st.cache_resource
@@ -322,15 +348,16 @@ def live_training(
 
 @st.cache_resource
 def server_setup() -> None:
-    """Once per server process: torch's thread cap, malloc's arenas and thresholds, and a thread that lets go
-    of departed sessions and hands the memory they freed back to the OS; plotly.js served to the charts."""
+    """Once per server process: torch's thread cap and a thread that lets go of departed sessions and
+    hands the memory they freed back to the OS (app.py configures malloc before its imports); plotly.js
+    served to the charts."""
     serve_plotly_js()
     configure_torch()
-    configure_malloc()
     start_memory_janitor(before_release=_forget_departed)
 
 
 def _forget_departed() -> None:
+    training_demand().trim_when_idle()
     lesson_keeper().expire()
     forget_departed_sessions()
 

@@ -108,3 +108,22 @@ def test_the_pace_of_a_session_alone_in_a_group_and_in_a_crowd(monkeypatch):
     assert crowd.slice_seconds / crowd.interval == pytest.approx(group.slice_seconds / group.interval, rel=0.1)
     # Others are heard for longer than two ticks: no flipping between paces while they train.
     assert live.DEMAND_WINDOW_SECONDS > 2 * crowd.interval
+
+
+def test_malloc_trims_arenas_tops_only_while_nobody_trains(monkeypatch):
+    thresholds, sweeps = [], []
+    monkeypatch.setattr(live, "set_trim_threshold", thresholds.append)
+    monkeypatch.setattr(live, "trim_arena_tops", lambda: sweeps.append(len(thresholds)))
+    demand = live.TrainingDemand(window_seconds=0.2)
+    demand.trim_when_idle()
+    assert thresholds == [live.IDLE_TRIM_THRESHOLD_BYTES] and sweeps == [1]  # swept after lowering it
+    demand.trim_when_idle()
+    assert len(thresholds) == 1 and len(sweeps) == 2
+    demand.note("a")  # the first step after a quiet spell: no shrinking and regrowing at every step
+    assert thresholds == [live.IDLE_TRIM_THRESHOLD_BYTES, live.TRIM_THRESHOLD_BYTES]
+    demand.note("b")
+    demand.trim_when_idle()  # others trained within the window
+    assert len(thresholds) == 2 and len(sweeps) == 2
+    time.sleep(0.25)
+    demand.trim_when_idle()
+    assert thresholds[2:] == [live.IDLE_TRIM_THRESHOLD_BYTES] and sweeps[2:] == [3]

@@ -75,3 +75,96 @@ def test_a_big_block_freed_goes_back_to_the_os_at_once_though_a_bigger_one_came_
 
     assert freed_mb("configured") > 11  # mapped on its own: unmapped when freed
     assert freed_mb("default") < 1  # glibc's own: in the heap, under the objects allocated after it
+
+
+THREAD_TOP_SCRIPT = r"""
+import sys, threading
+from rnnviz.core import memory
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+if sys.argv[1] == "128 MB":
+    memory.TRIM_THRESHOLD_BYTES = 128 * 2**20  # the threshold before: above what a thread's arena reaches
+memory.configure_malloc()
+before = rss_mb()
+peak = []
+
+def train():  # a session's thread: its own arena, blocks of a few MB per step, all freed at the end
+    blocks = [bytearray(2**20) for _ in range(48)]
+    peak.append(rss_mb())
+    del blocks
+
+thread = threading.Thread(target=train)
+thread.start()
+thread.join()
+memory.release_freed_memory()  # the janitor's malloc_trim: it does not trim a thread arena's top
+print(peak[0] - before, rss_mb() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt is Linux-only")
+def test_what_a_session_thread_freed_at_the_top_of_its_arena_goes_back_to_the_os():
+    def grown_and_kept_mb(mode: str) -> tuple[float, float]:
+        out = subprocess.run([sys.executable, "-c", THREAD_TOP_SCRIPT, mode], cwd=REPO_ROOT, capture_output=True,
+                             text=True, check=True)
+        grown, kept = out.stdout.split()
+        return float(grown), float(kept)
+
+    grown, kept = grown_and_kept_mb("configured")
+    assert grown > 40 and kept < 8, (grown, kept)
+    grown, kept = grown_and_kept_mb("128 MB")
+    assert grown > 40 and kept > 40, (grown, kept)  # the same memory, kept at the arena's top
+
+
+IDLE_TOP_SCRIPT = r"""
+import sys, threading
+from rnnviz.core import memory
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+memory.configure_malloc()
+before = rss_mb()
+session = []
+
+def train():  # below the training threshold: the freed steps stay at the top of the thread's arena
+    session.append(bytearray(2**20))  # the session's model, in the same arena, outlives the thread
+    steps = [bytearray(2**20) for _ in range(24)]
+    del steps
+
+thread = threading.Thread(target=train)
+thread.start()
+thread.join()
+memory.release_freed_memory()
+trained = rss_mb() - before
+if sys.argv[1] != "training":
+    memory.set_trim_threshold(memory.IDLE_TRIM_THRESHOLD_BYTES)  # nobody trains any more
+if sys.argv[1] == "idle, nothing freed":
+    memory.trim_arena_tops()
+else:
+    session.clear()  # the departed session let go, from another thread
+memory.release_freed_memory()
+print(trained, rss_mb() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt is Linux-only")
+def test_once_nobody_trains_letting_a_session_go_returns_its_arenas_top():
+    def trained_and_left_mb(mode: str) -> tuple[float, float]:
+        out = subprocess.run([sys.executable, "-c", IDLE_TOP_SCRIPT, mode], cwd=REPO_ROOT, capture_output=True,
+                             text=True, check=True)
+        trained, left = out.stdout.split()
+        return float(trained), float(left)
+
+    trained, left = trained_and_left_mb("training")
+    assert trained > 20 and left > 20, (trained, left)  # under the training threshold: kept
+    trained, left = trained_and_left_mb("idle")
+    assert trained > 20 and left < 4, (trained, left)
+    # Nothing else freed in that arena: the idle janitor's sweep frees a block in every arena.
+    trained, left = trained_and_left_mb("idle, nothing freed")
+    assert trained > 20 and left < 6, (trained, left)
