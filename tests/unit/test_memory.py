@@ -77,6 +77,13 @@ def test_a_big_block_freed_goes_back_to_the_os_at_once_though_a_bigger_one_came_
     assert freed_mb("default") < 1  # glibc's own: in the heap, under the objects allocated after it
 
 
+def numbers_printed(script: str, mode: str) -> list[float]:
+    """The numbers ``script`` prints, run with ``mode`` in an interpreter of its own (a fresh malloc)."""
+    out = subprocess.run([sys.executable, "-c", script, mode], cwd=REPO_ROOT, capture_output=True, text=True,
+                         check=True)
+    return [float(number) for number in out.stdout.split()]
+
+
 THREAD_TOP_SCRIPT = r"""
 import sys, threading
 from rnnviz.core import memory
@@ -107,15 +114,9 @@ print(peak[0] - before, rss_mb() - before)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt is Linux-only")
 def test_what_a_session_thread_freed_at_the_top_of_its_arena_goes_back_to_the_os():
-    def grown_and_kept_mb(mode: str) -> tuple[float, float]:
-        out = subprocess.run([sys.executable, "-c", THREAD_TOP_SCRIPT, mode], cwd=REPO_ROOT, capture_output=True,
-                             text=True, check=True)
-        grown, kept = out.stdout.split()
-        return float(grown), float(kept)
-
-    grown, kept = grown_and_kept_mb("configured")
+    grown, kept = numbers_printed(THREAD_TOP_SCRIPT, "configured")
     assert grown > 40 and kept < 8, (grown, kept)
-    grown, kept = grown_and_kept_mb("128 MB")
+    grown, kept = numbers_printed(THREAD_TOP_SCRIPT, "128 MB")
     assert grown > 40 and kept > 40, (grown, kept)  # the same memory, kept at the arena's top
 
 
@@ -155,16 +156,10 @@ print(trained, rss_mb() - before)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc mallopt is Linux-only")
 def test_once_nobody_trains_letting_a_session_go_returns_its_arenas_top():
-    def trained_and_left_mb(mode: str) -> tuple[float, float]:
-        out = subprocess.run([sys.executable, "-c", IDLE_TOP_SCRIPT, mode], cwd=REPO_ROOT, capture_output=True,
-                             text=True, check=True)
-        trained, left = out.stdout.split()
-        return float(trained), float(left)
-
-    trained, left = trained_and_left_mb("training")
+    trained, left = numbers_printed(IDLE_TOP_SCRIPT, "training")
     assert trained > 20 and left > 20, (trained, left)  # under the training threshold: kept
-    trained, left = trained_and_left_mb("idle")
+    trained, left = numbers_printed(IDLE_TOP_SCRIPT, "idle")
     assert trained > 20 and left < 4, (trained, left)
     # Nothing else freed in that arena: the idle janitor's sweep frees a block in every arena.
-    trained, left = trained_and_left_mb("idle, nothing freed")
+    trained, left = numbers_printed(IDLE_TOP_SCRIPT, "idle, nothing freed")
     assert trained > 20 and left < 6, (trained, left)
