@@ -43,6 +43,7 @@ IDLE_TRIM_THRESHOLD_BYTES = 2**20
 # threads beyond the arenas there are share them. 64 take ~16 ms.
 ARENA_SWEEP_THREADS = 64
 SWEEP_BLOCK_BYTES = 128 * 2**10  # freed, a block of at least 64 KB makes its arena consider trimming
+SWEEP_TIMEOUT_SECONDS = 5.0
 TRIM_EVERY_SECONDS = 15.0
 
 
@@ -79,18 +80,27 @@ def trim_arena_tops(threads: int = ARENA_SWEEP_THREADS) -> None:
     """
     if _glibc() is None:
         return
-    all_started = threading.Barrier(threads + 1)
+    all_started = threading.Barrier(threads + 1, timeout=SWEEP_TIMEOUT_SECONDS)
 
     def free_a_block() -> None:
         block = bytearray(SWEEP_BLOCK_BYTES)  # from this thread's arena
-        all_started.wait()  # no two sweepers share an arena while another is still unused
+        try:
+            all_started.wait()  # no two sweepers share an arena while another is still unused
+        except threading.BrokenBarrierError:
+            pass  # the sweep was called off: free it now
         del block
 
-    sweepers = [threading.Thread(target=free_a_block, name="rnnviz-arena-sweep", daemon=True) for _ in range(threads)]
-    for sweeper in sweepers:
-        sweeper.start()
-    all_started.wait()
-    for sweeper in sweepers:
+    started = []
+    try:
+        for _ in range(threads):
+            sweeper = threading.Thread(target=free_a_block, name="rnnviz-arena-sweep", daemon=True)
+            sweeper.start()
+            started.append(sweeper)
+        all_started.wait()
+    except (RuntimeError, threading.BrokenBarrierError):
+        # No more threads allowed, or one never came: the sweepers already waiting end, none stays behind.
+        all_started.abort()
+    for sweeper in started:
         sweeper.join()
 
 

@@ -163,3 +163,21 @@ def test_once_nobody_trains_letting_a_session_go_returns_its_arenas_top():
     # Nothing else freed in that arena: the idle janitor's sweep frees a block in every arena.
     trained, left = numbers_printed(IDLE_TOP_SCRIPT, "idle, nothing freed")
     assert trained > 20 and left < 6, (trained, left)
+
+
+def test_a_sweep_that_cannot_start_all_its_threads_leaves_none_behind(monkeypatch):
+    import threading
+
+    from rnnviz.core import memory
+
+    real_start, starts = threading.Thread.start, []
+
+    def start_three_then_fail(thread):
+        if len(starts) == 3:
+            raise RuntimeError("can't start new thread")  # what a process at its thread limit gets
+        starts.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_three_then_fail)
+    memory.trim_arena_tops(threads=8)  # returns: not waiting for the five that never started
+    assert len(starts) == 3 and not any(thread.is_alive() for thread in starts)
