@@ -7,8 +7,9 @@ no-ops where glibc is not the allocator: fewer arenas, a fixed mmap threshold, a
 thread's arena reaches, and malloc_trim now and then.
 
 glibc fixes its limit on arenas once a ninth thread allocates. By the first page run's imports,
-Streamlit and torch have started more threads than that (16 arenas on a 2-core machine, 8 per core
-elsewhere), so the app configures malloc as the first thing its entry point does: 8 arenas then.
+Streamlit and torch have started more threads than that (the limit was then 16 on a 2-core machine,
+8 per core), so the app configures malloc as the first thing its entry point does (8 arenas in a
+one-page check; a busier start can still pass 8, and the idle sweep covers every arena there is).
 """
 from __future__ import annotations
 
