@@ -6,15 +6,17 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-SCRIPT = r"""
-import threading
-from rnnviz.core.memory import release_freed_memory
-
+# Every script below runs in an interpreter of its own (a fresh malloc) and reads its resident set.
+RSS_MB = r"""
 def rss_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
+"""
+
+SCRIPT = RSS_MB + r"""
+import threading
+from rnnviz.core.memory import release_freed_memory
 
 def churn():
     # many small objects, freed again: the pattern that leaves pages behind in a thread's arena
@@ -44,14 +46,9 @@ def test_release_freed_memory_returns_a_threads_freed_heap_to_the_os():
     assert after - before < (held - before) / 3, (before, held, after)
 
 
-MMAP_SCRIPT = r"""
+MMAP_SCRIPT = RSS_MB + r"""
 import sys
 from rnnviz.core.memory import configure_malloc
-
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
 
 configured = configure_malloc() if sys.argv[1] == "configured" else None
 corpus = bytearray(24 * 2**20)  # a corpus or a batch, mapped on its own by glibc's default threshold...
@@ -84,14 +81,9 @@ def numbers_printed(script: str, mode: str) -> list[float]:
     return [float(number) for number in out.stdout.split()]
 
 
-THREAD_TOP_SCRIPT = r"""
+THREAD_TOP_SCRIPT = RSS_MB + r"""
 import sys, threading
 from rnnviz.core import memory
-
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
 
 if sys.argv[1] == "128 MB":
     memory.TRIM_THRESHOLD_BYTES = 128 * 2**20  # the threshold before: above what a thread's arena reaches
@@ -120,14 +112,9 @@ def test_what_a_session_thread_freed_at_the_top_of_its_arena_goes_back_to_the_os
     assert grown > 40 and kept > 40, (grown, kept)  # the same memory, kept at the arena's top
 
 
-IDLE_TOP_SCRIPT = r"""
+IDLE_TOP_SCRIPT = RSS_MB + r"""
 import sys, threading
 from rnnviz.core import memory
-
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
 
 memory.configure_malloc()
 before = rss_mb()
