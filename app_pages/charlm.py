@@ -296,7 +296,7 @@ def show_live_candidates(lesson: CharLMLesson) -> None:
     def candidates_now():
         result = lesson.generate(check.used, GenerationConfig(num_chars=LIVE_CHARS))
         indices, probs, _model_probs = result.top_candidates(LIVE_CANDIDATES)
-        return language_model.candidates_heatmap(
+        return language_model.candidates_grid(
             step_labels(result), [[result.vocab[i] for i in row] for row in indices], probs, result.chosen_rank(),
             title=_("“{prefix}” → “{continuation}”: the candidates for each next character, now",
                     prefix=result.prefix, continuation=result.continuation))
@@ -406,9 +406,9 @@ def show_softmax_views(result: Generation) -> None:
         parts.append(_("{count} chosen outside the top {k}", count=outside, k=TOP_K_SHOWN))
     subtitle = " · ".join(parts)
     chars = [[result.vocab[i] for i in row] for row in indices]
-    ui.chart(language_model.candidates_heatmap(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
-                                        title=_("Top candidates for each character generated after “{prefix}”",
-                                                prefix=result.prefix)),
+    ui.chart(language_model.candidates_grid(labels[:n], chars[:n], sampled[:n], ranks[:n], subtitle=subtitle,
+                                            title=_("Top candidates for each character generated after “{prefix}”",
+                                                    prefix=result.prefix)),
              key=f"{KEY}_candidates")
     shown, sampled_p, model_p = result.top_candidates(TOP_K_SHOWN, include_chosen=True)
     positions = [int(np.flatnonzero(row == c)[0]) for row, c in zip(shown, result.chosen)]

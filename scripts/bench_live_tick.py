@@ -12,6 +12,7 @@ Median milliseconds of CPU time in this thread. Training itself is not included.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -31,8 +32,12 @@ from rnnviz.viz import inside, language_model, softmax, states, training  # noqa
 
 
 def sent(fig) -> None:
-    """What the page does with a figure (rnnviz.ui.plotly_component.chart_payload): to_dict, then JSON."""
-    pio.to_json(fig.to_dict(), validate=False)
+    """What the page does with a figure (rnnviz.ui.plotly_component.chart_payload): to_dict, then JSON;
+    a grid of coloured cells (grid_payload) goes as plain JSON."""
+    if isinstance(fig, dict):
+        json.dumps(fig, ensure_ascii=False)
+    else:
+        pio.to_json(fig.to_dict(), validate=False)
 
 
 def charts(snap: dict) -> None:
@@ -58,7 +63,7 @@ def names_internals(lesson: NamesLesson) -> None:
 def charlm_internals(lesson: CharLMLesson) -> None:
     result = lesson.generate("分开", GenerationConfig(num_chars=20))
     indices, probs, _probs = result.top_candidates(5)
-    sent(language_model.candidates_heatmap(list(result.continuation), [[result.vocab[i] for i in row] for row in indices],
+    sent(language_model.candidates_grid(list(result.continuation), [[result.vocab[i] for i in row] for row in indices],
                                            probs, result.chosen_rank()))
 
 

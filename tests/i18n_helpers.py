@@ -98,8 +98,25 @@ def _proto_strings(message, out: list[str]) -> None:
             out.extend(value if field.is_repeated else [value])
 
 
+GRID_TEXT_KEYS = ("title", "subtitle", "x_title", "y_title", "rows", "legend", "tip")
+
+
+def grid_texts(grid: dict) -> list[str]:
+    """The words of a grid of coloured cells (``language_model.candidates_grid``): its title, subtitle,
+    axis titles, row labels, legend and hover text (the cells and columns are the model's characters)."""
+    out: list[str] = []
+    for key in GRID_TEXT_KEYS:
+        value = grid.get(key)
+        values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+        out.extend(v for v in values if isinstance(v, str) and v)
+    return out
+
+
 def figure_texts(spec: dict) -> list[str]:
-    """Titles, axis titles, annotations, legend entries, slider and button labels of a Plotly spec."""
+    """Titles, axis titles, annotations, legend entries, slider and button labels of a Plotly spec
+    (or the words of a grid of coloured cells)."""
+    if "cells" in spec:
+        return grid_texts(spec)
     out: list[str] = []
 
     def title(obj) -> None:
@@ -141,7 +158,8 @@ def page_texts(at) -> list[str]:
         kind = getattr(node, "type", "")
         if kind == "bidi_component":  # a chart: its figure's texts (the component's code is not shown)
             if node.proto.component_name == COMPONENT_NAME:
-                out.extend(figure_texts(json.loads(node.proto.bytes)["figure"]))
+                payload = json.loads(node.proto.bytes)
+                out.extend(figure_texts(payload["grid"] if "grid" in payload else payload["figure"]))
         elif kind not in _SKIPPED_TYPES and getattr(node, "proto", None) is not None:
             _proto_strings(node.proto, out)
         for child in getattr(node, "children", {}).values():

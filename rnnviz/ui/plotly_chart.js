@@ -18,6 +18,8 @@ const page = window.__rnnvizChartQueue || (window.__rnnvizChartQueue = {
   waiting: new Set(),
   running: false,
   drawWaiting: null,
+  lastArrival: 0,
+  onArrival: null,
   // Whether each chart is on screen (or near it), as the browser reports it, without asking for layout.
   screen: new IntersectionObserver((entries) => {
     let cameIntoView = false;
@@ -59,7 +61,17 @@ function nextChart() {
 async function draw(state) {
   const text = state.waiting;
   if (text === null || text === state.drawn) return;
-  const { figure, config, assets, failed } = JSON.parse(text);
+  const { figure, grid, config, assets, failed } = JSON.parse(text);
+  if (grid) {
+    try {
+      drawGrid(state, grid);
+    } catch (error) {
+      state.graph.__rnnvizGrid = undefined;
+      state.graph.textContent = failed.replace("{error}", error.message);
+    }
+    state.drawn = text;
+    return;
+  }
   try {
     const Plotly = await loadPlotly(assets);
     await Plotly.react(state.graph, { data: figure.data || [], layout: figure.layout || {}, frames: figure.frames || [], config });
@@ -71,6 +83,39 @@ async function draw(state) {
   }
 }
 
+// The charts below the first one wait until no new data has come for this long: while a student types,
+// the first chart follows every key and the others catch up at the first pause (they would otherwise
+// hold up the next keystroke by their Plotly.react).
+const SETTLE_MS = 200;
+
+function settled(deferred) {
+  // Resolves once no new data has come for SETTLE_MS, or as soon as a chart above ``deferred`` has some.
+  return new Promise((resolve) => {
+    let timer = null;
+    const check = () => {
+      clearTimeout(timer);
+      const quiet = performance.now() - page.lastArrival;
+      if (quiet >= SETTLE_MS || nextChart() !== deferred) {
+        page.onArrival = null;
+        resolve();
+      } else {
+        timer = setTimeout(check, SETTLE_MS - quiet);
+      }
+    };
+    page.onArrival = check;
+    check();
+  });
+}
+
+function painted() {
+  // Resolves once the browser has painted a frame (a task queued from a frame callback runs after its
+  // paint), or after 100 ms in a hidden tab, which paints no frames.
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
+}
+
 async function drawWaiting() {
   if (page.running) return; // the running loop picks up whatever is waiting and on screen
   page.running = true;
@@ -78,10 +123,133 @@ async function drawWaiting() {
     for (let state = nextChart(); state; state = nextChart()) {
       page.waiting.delete(state);
       await draw(state);
+      await painted();  // the chart on screen before the next one is drawn (a keystroke's first chart first)
+      const next = nextChart();
+      if (next) await settled(next);
     }
   } finally {
     page.running = false;
   }
+}
+
+// A table of labelled, coloured cells (rnnviz.viz.language_model.candidates_grid) drawn as HTML, not by
+// plotly.js: its cells are updated in place, and a keystroke's update costs a few ms instead of plotly's
+// ~30 ms of SVG text for 240 cell labels.
+const GRID_CSS = `
+.rnnviz-grid { font-family: var(--rnnviz-grid-font); padding: 0.4rem 0 0.2rem 0; }
+.rnnviz-grid .rnnviz-title { font-size: 1.25rem; color: #2a3f5f; margin: 0 0 0.15rem 0.4rem; }
+.rnnviz-grid .rnnviz-subtitle { font-size: 0.875rem; color: #555555; margin: 0 0 0.35rem 0.4rem; }
+.rnnviz-grid .rnnviz-legend { display: flex; gap: 1.4rem; align-items: center; font-size: 0.85rem; color: #2a3f5f;
+  margin: 0 0 0.5rem 0.4rem; flex-wrap: wrap; }
+.rnnviz-grid .rnnviz-scale { display: inline-block; width: 9rem; height: 0.8rem; vertical-align: middle;
+  margin: 0 0.35rem; border-radius: 2px; }
+.rnnviz-grid .rnnviz-mark { display: inline-block; width: 1.1rem; height: 0; border-bottom: 4px solid; vertical-align: middle;
+  margin-right: 0.35rem; }
+.rnnviz-grid .rnnviz-scroll { overflow-x: auto; }
+.rnnviz-grid table { border-collapse: collapse; margin: 0 0.4rem; table-layout: fixed; width: calc(100% - 0.8rem); }
+.rnnviz-grid td { height: 2.3rem; text-align: center; font-size: 1.05rem; border: 1px solid #ffffff; padding: 0;
+  cursor: default; overflow: hidden; }
+.rnnviz-grid td.chosen { box-shadow: inset 0 -5px 0 var(--rnnviz-chosen); }
+.rnnviz-grid.narrow td { font-size: 0.9rem; height: 2rem; }
+.rnnviz-grid th { font-weight: normal; font-size: 0.8rem; color: #2a3f5f; padding: 0.15rem 0.1rem; white-space: nowrap;
+  overflow: hidden; }
+.rnnviz-grid th.col { vertical-align: bottom; }
+.rnnviz-grid th.corner { width: 6.5rem; }
+.rnnviz-grid.narrow th.col { writing-mode: vertical-rl; text-align: right; }  /* CJK upright, read downwards */
+.rnnviz-grid th.row { text-align: right; }
+.rnnviz-grid .rnnviz-axis { font-size: 0.85rem; color: #2a3f5f; text-align: center; margin-top: 0.3rem; }
+`;
+
+function gridStyles() {
+  if (document.getElementById("rnnviz-grid-css")) return;
+  const style = document.createElement("style");
+  style.id = "rnnviz-grid-css";
+  style.textContent = GRID_CSS;
+  document.head.appendChild(style);
+}
+
+function element(tag, className, parent) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function buildGrid(root, grid) {
+  gridStyles();
+  root.replaceChildren();
+  const box = element("div", "rnnviz-grid", root);
+  const view = { shape: `${grid.rows.length}x${grid.columns.length}`, box };
+  view.title = element("div", "rnnviz-title", box);
+  view.subtitle = element("div", "rnnviz-subtitle", box);
+  const legend = element("div", "rnnviz-legend", box);
+  const scale = element("span", "", legend);
+  view.scaleLow = element("span", "", scale);
+  view.scaleBar = element("span", "rnnviz-scale", scale);
+  view.scaleHigh = element("span", "", scale);
+  view.scaleName = element("span", "", scale);
+  const chosen = element("span", "", legend);
+  view.chosenMark = element("span", "rnnviz-mark", chosen);
+  view.chosenName = element("span", "", chosen);
+  const table = element("table", "", element("div", "rnnviz-scroll", box));
+  const head = element("tr", "", element("thead", "", table));
+  view.corner = element("th", "row corner", head);
+  // Columns share the width; a table of many columns scrolls rather than squeezing them unreadable.
+  table.style.minWidth = `calc(6.5rem + ${grid.columns.length} * 1.45rem)`;
+  view.heads = grid.columns.map(() => element("th", "col", head));
+  const body = element("tbody", "", table);
+  view.rowHeads = [];
+  view.cells = grid.rows.map(() => {
+    const tr = element("tr", "", body);
+    view.rowHeads.push(element("th", "row", tr));
+    return grid.columns.map(() => element("td", "", tr));
+  });
+  view.axis = element("div", "rnnviz-axis", box);
+  return view;
+}
+
+function drawGrid(state, grid) {
+  const root = state.graph;
+  let view = root.__rnnvizGrid;
+  if (!view || view.shape !== `${grid.rows.length}x${grid.columns.length}`) {
+    view = root.__rnnvizGrid = buildGrid(root, grid);
+    root.style.minHeight = "";
+  }
+  view.box.classList.toggle("narrow", grid.narrow);
+  view.box.style.setProperty("--rnnviz-grid-font", grid.font);
+  view.box.style.setProperty("--rnnviz-chosen", grid.chosen_colour);
+  setText(view.title, grid.title);
+  setText(view.subtitle, grid.subtitle || "");
+  setText(view.scaleLow, "0");
+  view.scaleBar.style.background = `linear-gradient(to right, ${grid.scale.join(", ")})`;
+  setText(view.scaleHigh, "1");
+  setText(view.scaleName, ` ${grid.legend.colour}`);
+  view.chosenMark.style.borderColor = grid.chosen_colour;
+  setText(view.chosenName, grid.legend.chosen);
+  setText(view.corner, grid.y_title);
+  setText(view.axis, grid.x_title);
+  grid.columns.forEach((label, t) => setText(view.heads[t], label));
+  grid.rows.forEach((label, r) => {
+    setText(view.rowHeads[r], label);
+    const cells = view.cells[r], texts = grid.cells[r], probs = grid.probs[r], colours = grid.colours[r];
+    const dark = grid.dark_ink[r];
+    for (let t = 0; t < cells.length; t++) {
+      const cell = cells[t];
+      setText(cell, texts[t]);
+      if (cell.__colour !== colours[t]) {
+        cell.__colour = colours[t];
+        cell.style.background = colours[t];
+        cell.style.color = dark[t] ? "#1a1a1a" : "#ffffff";
+      }
+      cell.classList.toggle("chosen", grid.chosen[t] === r);
+      const tip = grid.tip.replace("{step}", grid.columns[t]).replace("{char}", texts[t]).replace("{p}", probs[t].toFixed(3));
+      if (cell.title !== tip) cell.title = tip;
+    }
+  });
 }
 
 function watchWidth(state, Plotly) {
@@ -101,6 +269,7 @@ export default function (component) {
   const { data, parentElement } = component;
   const state = chartState(parentElement);
   state.waiting = payloadText(data);
+  page.lastArrival = performance.now();
   if (state.drawn === null && !state.graph.style.minHeight) {
     // Hold the chart's space until it is drawn: the page does not jump, and the queue knows where it is.
     const height = /^\{"height": (\d+)/.exec(state.waiting);
@@ -108,6 +277,7 @@ export default function (component) {
   }
   if (state.waiting !== state.drawn) {
     page.waiting.add(state);
+    if (page.onArrival) page.onArrival();
     drawWaiting();
   }
   return () => {

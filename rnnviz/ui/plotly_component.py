@@ -7,6 +7,8 @@ training tick and every keystroke. A Streamlit custom component (``st.components
 chart's key keeps its identity while its data changes. plotly.js is served by Streamlit's component
 file route: plotly's "cartesian" bundle, committed beside this file, when it is the very version of
 plotly.js the installed plotly.py writes its JSON for; otherwise the installed package's full bundle.
+
+The same component draws a grid of coloured cells (``grid_payload``) as an HTML table, without plotly.js.
 """
 from __future__ import annotations
 
@@ -91,6 +93,14 @@ def chart_payload(fig: go.Figure, config: dict) -> bytes:
     head = json.dumps({"height": int(fig.layout.height or 450), "assets": PLOTLY_JS_ROUTE, "config": config,
                        "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
     return f'{head[:-1]},"figure":{figure}}}'.encode("utf-8")
+
+
+def grid_payload(grid: dict) -> bytes:
+    """What the browser receives for a table of coloured cells (``language_model.candidates_grid``): drawn
+    as HTML by the same component, without plotly.js. The height only holds the space until it is drawn."""
+    height = 150 + 38 * len(grid["rows"])
+    head = json.dumps({"height": height, "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
+    return f'{head[:-1]},"grid":{json.dumps(grid, ensure_ascii=False)}}}'.encode()
 
 
 def plotly_chart(payload: bytes, key: str) -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from rnnviz.data.download import ProgressCallback, format_bytes
 from rnnviz.i18n import N_, _, translate
-from rnnviz.ui.plotly_component import PLOTLY_JS, chart_payload, plotly_chart
+from rnnviz.ui.plotly_component import PLOTLY_JS, chart_payload, grid_payload, plotly_chart
 from rnnviz.ui.present import for_projector
 from rnnviz.viz import training
 
@@ -35,7 +35,14 @@ def lesson_header(title: str, intro: str, equation: str | None = None) -> None:
 
 
 def chart(fig, key: str) -> None:
-    plotly_chart(chart_payload(for_projector(fig), CHART_CONFIG), key=key)
+    """A figure, or a grid of coloured cells (a dict from ``viz.language_model.candidates_grid``)."""
+    plotly_chart(payload(fig), key=key)
+
+
+def payload(fig) -> bytes:
+    if isinstance(fig, dict):  # HTML, whose sizes follow the page's font size (projector mode enlarges it)
+        return grid_payload(fig)
+    return chart_payload(for_projector(fig), CHART_CONFIG)
 
 
 def live_chart(build: Callable[[], Any], key: str, depends_on: Any = None) -> None:
@@ -50,7 +57,7 @@ def live_chart(build: Callable[[], Any], key: str, depends_on: Any = None) -> No
     reuse = (previous is not None and previous[2] == depends_on and not st.session_state.get(FULL_RUN_KEY)
              and now - previous[1] < st.session_state.get(DETAIL_SECONDS_KEY, 0.0))
     if not reuse:
-        kept[key] = (chart_payload(for_projector(build()), CHART_CONFIG), now, depends_on)
+        kept[key] = (payload(build()), now, depends_on)
     plotly_chart(kept[key][0], key=key)
 
 

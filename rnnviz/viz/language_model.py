@@ -22,12 +22,14 @@ from rnnviz.viz.style import (
     as_array,
     category_tick_angle,
     controls_offset,
+    dark_ink_on,
     display_char,
     empty_figure,
     figure,
     merge,
     numbers,
     rounded,
+    scale_colours,
     style_layout,
     z_for_json,
 )
@@ -190,7 +192,10 @@ def _ordinal(rank: int) -> str:
     return _("{n}th", n=rank + 1)
 
 
-def candidates_heatmap(
+GRID_COLOUR_SCALE = "Viridis"
+
+
+def candidates_grid(
     step_labels: Sequence[str],
     candidate_labels: Sequence[Sequence[str]],
     candidate_probs: np.ndarray,
@@ -199,48 +204,43 @@ def candidates_heatmap(
     title: str = N_("Top candidates for each generated character"),
     subtitle: str | None = None,
     x_title: str = N_("generation step · generated character"),
-) -> go.Figure:
+) -> dict[str, Any]:
     """Rank (rows: most likely on top) × generation step (columns), each cell naming a candidate
-    character and coloured by its probability 0..1; an open square marks the character chosen.
+    character and coloured by its probability 0..1 (Viridis); an orange bar under the character chosen.
 
-    Works for any vocabulary size (1,000+ Chinese characters) because it shows only k rows.
+    A table, not a figure: ``rnnviz.ui`` draws it as HTML (``plotly_chart.js``), updated cell by cell,
+    because plotly.js spends ~30 ms per redraw laying out this many cell labels as SVG text, more than
+    all else a keystroke in the prefix box costs the browser. Works for any vocabulary size (1,000+
+    Chinese characters) because it shows only k rows. Colours and the ink on them are computed here.
     """
     title, x_title = translate(title), translate(x_title)
     probs = as_array(candidate_probs, ndim=2)
     n_steps, k = probs.shape
+    columns, by_rank = list(step_labels)[:n_steps], probs.T  # rows: ranks
     if n_steps == 0 or k == 0:
-        return empty_figure(title, _("Nothing generated yet."), x_title=x_title, y_title=_("candidate rank"))
-    x_labels = list(step_labels)[:n_steps]
-    rows = list(range(k))
-    text = [[display_char(candidate_labels[t][r]) for t in range(n_steps)] for r in range(k)]
-    heatmap = dict(
-        type="heatmap", z=z_for_json(probs.T), x=x_labels, y=rows, text=text, texttemplate="%{text}",
-        textfont=dict(family=FONT_FAMILY, size=16 if n_steps <= 30 else 13),
-        colorscale=colour_scale("Viridis"), zmin=0.0, zmax=1.0,
-        colorbar=dict(title=dict(text=_("probability")), thickness=18),
-        hovertemplate=_("step %{x}<br>candidate “%{text}”: p = %{z:.3f}<extra></extra>"),
-    )
-    ranks = [int(r) for r in list(chosen_rank)[:n_steps]]
-    inside = [t for t in range(n_steps) if ranks[t] < k]
-    # An orange bar under the chosen character of each column (it underlines, never hides, the text).
-    chosen = dict(
-        type="scatter", x=[x_labels[t] for t in inside], y=[round(ranks[t] + 0.36, 2) for t in inside],
-        mode="markers", name=_("chosen character"), hoverinfo="skip",
-        marker=dict(symbol="line-ew", size=13 if n_steps <= 30 else 9, line=dict(width=4, color=TARGET_COLOUR)),
-    )
-    wide = n_steps > MAX_HORIZONTAL_TICKS
-    height = int(np.clip(k * 44, 160, 560)) + 70 + (35 if wide else 0) + 150
-    layout = style_layout(title=title, subtitle=subtitle, height=height, x_title=x_title, y_title=_("candidate rank"),
-                          margin_bottom=70 + (35 if wide else 0))
-    merge(layout, dict(
-        yaxis=dict(tickmode="array", tickvals=rows, ticktext=[_ordinal(r) for r in rows],
-                   range=[k - 0.5, -0.5], showgrid=False, zeroline=False),
-        xaxis=dict(type="category", categoryorder="array", categoryarray=x_labels,
-                   tickangle=category_tick_angle(n_steps), showgrid=False),
-        showlegend=True,  # one legend entry is hidden unless asked for
-        shapes=[cell_grid(n_steps, k)],
-    ), legend_under_subtitle())
-    return figure([heatmap, chosen], layout)
+        columns, by_rank, subtitle = [], np.zeros((0, 0)), subtitle or _("Nothing generated yet.")
+    colours = scale_colours(by_rank, GRID_COLOUR_SCALE)
+    ranks = [int(r) for r in list(chosen_rank)[:len(columns)]]
+    n_rows = by_rank.shape[0]
+    return {
+        "title": title,
+        "subtitle": subtitle,
+        "x_title": x_title,
+        "y_title": _("candidate rank"),
+        "columns": columns,
+        "rows": [_ordinal(r) for r in range(n_rows)],
+        "cells": [[display_char(candidate_labels[t][r]) for t in range(len(columns))] for r in range(n_rows)],
+        "probs": [rounded(row, 3) for row in by_rank],
+        "colours": colours.tolist(),
+        "dark_ink": dark_ink_on(colours).tolist(),
+        "chosen": [r if r < n_rows else -1 for r in ranks],
+        "chosen_colour": TARGET_COLOUR,
+        "scale": [c for _p, c in colour_scale(GRID_COLOUR_SCALE)],
+        "legend": {"colour": _("probability"), "chosen": _("chosen character")},
+        "tip": _("step {step} · candidate “{char}”: p = {p}"),  # filled in by the browser, cell by cell
+        "narrow": len(columns) > MAX_HORIZONTAL_TICKS,
+        "font": FONT_FAMILY,
+    }
 
 
 def candidate_bars(

@@ -44,15 +44,19 @@ def chart_elements(at: AppTest) -> list:
 
 
 def chart_specs(at: AppTest) -> list[dict]:
-    """The figure of every Plotly chart on the page, parsed from the JSON the browser receives.
+    """The figure of every Plotly chart on the page (or the grid, for a grid of coloured cells), parsed
+    from the JSON the browser receives.
 
     Parsed, not matched as text: whether non-ASCII text is escaped in it depends on whether orjson
     is installed.
     """
-    return [json.loads(el.proto.bytes)["figure"] for el in chart_elements(at)]
+    payloads = [json.loads(el.proto.bytes) for el in chart_elements(at)]
+    return [payload["grid"] if "grid" in payload else payload["figure"] for payload in payloads]
 
 
 def _title(spec: dict) -> str:
+    if "cells" in spec:  # a grid
+        return spec["title"]
     title = spec.get("layout", {}).get("title", {})
     return title.get("text", "") if isinstance(title, dict) else str(title)
 

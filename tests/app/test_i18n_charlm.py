@@ -40,6 +40,9 @@ def generated(at) -> list[str]:
 def titles_and_subtitles(at) -> list[str]:
     out = []
     for spec in chart_specs(at):
+        if "cells" in spec:  # a grid of coloured cells
+            out += [spec["title"], spec["subtitle"] or ""]
+            continue
         title = spec.get("layout", {}).get("title", {})
         if isinstance(title, dict):
             out.append(title.get("text", ""))

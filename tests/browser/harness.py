@@ -234,10 +234,15 @@ def draw_charts(page, scroll: bool = True, timeout: float = 30) -> int:
     return drawn
 
 
+# A drawn chart: a Plotly chart, or a grid of coloured cells (rnnviz.viz.language_model.candidates_grid).
+DRAWN_CHARTS = ".js-plotly-plot, .rnnviz-grid"
+CHART_TITLES = ".js-plotly-plot .main-svg .gtitle, .rnnviz-grid .rnnviz-title"
+
+
 def drawn_chart(page, title: str, timeout: float = 30):
     """The drawn charts whose text includes ``title``, found as a reader finds them: scrolling down the
     page (again, while they are still being mounted) until one is there; the last is left in view."""
-    charts = page.locator(".js-plotly-plot", has_text=title)
+    charts = page.locator(DRAWN_CHARTS, has_text=title)
     deadline = time.monotonic() + timeout
     while not charts.count():
         if time.monotonic() > deadline:

@@ -30,7 +30,7 @@ def test_charlm_trains_live_and_continues_a_chinese_prefix(page, app_url):
     expect(page.locator("b", has_text="分开").first).to_be_visible(timeout=30_000)
     candidates = drawn_chart(page, "Top candidates for each character generated after “分开”")
     expect(candidates.first).to_be_visible(timeout=30_000)
-    cjk_cells = candidates.locator("text.textpoint, g.textpoint text, text").filter(has_text=re.compile("[\u4e00-\u9fff]"))
+    cjk_cells = candidates.locator("td").filter(has_text=re.compile("[\u4e00-\u9fff]"))
     expect(cjk_cells.nth(29)).to_be_attached(timeout=30_000)  # at least 30 Chinese labels drawn
     assert_no_error_boxes(page)
     screenshot(page, "charlm_opened", full_height=5200)
@@ -81,4 +81,77 @@ def test_the_address_bar_follows_a_prefix_typed_with_an_input_method(page, app_u
     expect(drawn_chart(page, "Top candidates for each character generated after “分开我”").first).to_be_visible(
         timeout=30_000)
     assert page.evaluate("history.length") == history_before  # typing adds no step to Back
+    assert_no_error_boxes(page)
+
+
+READ_GRID = """(title) => {  // and marks each cell: a cell drawn anew comes without the mark
+    const grid = Array.from(document.querySelectorAll('.rnnviz-grid')).find(
+        (g) => g.querySelector('.rnnviz-title').textContent.includes(title));
+    if (!grid) return null;
+    const cells = Array.from(grid.querySelectorAll('td'));
+    const marked = cells.map((cell) => cell.dataset.testMark === 'seen');
+    cells.forEach((cell) => { cell.dataset.testMark = 'seen'; });
+    return {title: grid.querySelector('.rnnviz-title').textContent, texts: cells.map((c) => c.textContent),
+            tips: cells.map((c) => c.title), marked,
+            backgrounds: cells.map((c) => getComputedStyle(c).backgroundColor),
+            chosen: cells.filter((c) => c.classList.contains('chosen')).length,
+            rows: grid.querySelectorAll('tbody tr').length, plotly: grid.querySelector('.main-svg') !== null};
+}"""
+
+
+def test_the_candidates_grid_follows_the_prefix_cell_by_cell(page, app_url):
+    """The prefix box's candidates are an HTML table: a keystroke rewrites its cells in place."""
+    open_charlm(page, app_url)
+    drawn_chart(page, "Top candidates for each character generated after “分开”")
+    before = page.evaluate(READ_GRID, "generated after “分开”")
+    assert before["rows"] == 8 and len(before["texts"]) == 8 * 30 and not before["plotly"]
+    assert before["chosen"] == 30  # greedy: the chosen character is a top candidate at every step
+    assert all(tip.startswith("step ") and "p = " in tip for tip in before["tips"])
+    assert len(set(before["backgrounds"])) > 5  # coloured by probability
+    prefix = page.get_by_label("Prefix", exact=True).and_(page.locator("input"))
+    prefix.click()
+    prefix.press("End")
+    page.keyboard.insert_text("我")
+    expect(drawn_chart(page, "Top candidates for each character generated after “分开我”").first).to_be_visible(
+        timeout=30_000)
+    after = page.evaluate(READ_GRID, "generated after “分开我”")
+    assert not any(before["marked"]) and all(after["marked"])  # the same cells, updated in place
+    assert after["texts"] != before["texts"] and after["tips"] != before["tips"]
+    assert_no_error_boxes(page)
+
+
+COUNT_REDRAWS = """(title) => {
+    const gd = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
+        (el) => el.layout && el.layout.title && String(el.layout.title.text).startsWith(title));
+    window.__redraws = 0;
+    gd.on('plotly_afterplot', () => { window.__redraws += 1; });
+}"""
+
+
+def test_the_charts_below_the_first_wait_for_a_pause_in_the_typing(page, app_url):
+    """While a student types, the first chart follows every key and the next waits for a pause."""
+    open_charlm(page, app_url)
+    drawn_chart(page, "Top candidates for each character generated after “分开”")
+    bars = drawn_chart(page, "The distribution each character was drawn from")
+    page.set_viewport_size({"width": 1400, "height": 2600})  # the table and the bars both in view
+    page.locator(".rnnviz-grid .rnnviz-title", has_text="after “分开”").evaluate(
+        "(title) => title.scrollIntoView({block: 'start'})")
+    expect(page.locator(".rnnviz-grid .rnnviz-title", has_text="after “分开”")).to_be_in_viewport()
+    expect(bars.first).to_be_in_viewport()
+    page.evaluate(COUNT_REDRAWS, "The distribution each character was drawn from")
+    prefix = page.get_by_label("Prefix", exact=True).and_(page.locator("input"))
+    prefix.click()
+    prefix.press("End")
+    typed = "分开"
+    for char in "我想你了我想":
+        page.keyboard.insert_text(char)
+        typed += char
+        # the next key as soon as the table shows this one (checked at every frame): typing on, without a pause
+        page.wait_for_function("(typed) => Array.from(document.querySelectorAll('.rnnviz-grid .rnnviz-title'))"
+                               ".some((title) => title.textContent.includes(typed))", arg=f"after “{typed}”",
+                               polling="raf", timeout=10_000)
+    # The bars waited (at most a slow keystroke's gap reached a pause; drawn with every key, six redraws)
+    during = page.evaluate("window.__redraws")
+    assert during <= 2
+    page.wait_for_function(f"window.__redraws > {during}", timeout=10_000)  # and were drawn at the pause
     assert_no_error_boxes(page)

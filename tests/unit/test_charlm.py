@@ -629,10 +629,10 @@ def test_lesson_figures_carry_their_reference_lines_labels_and_marks():
     assert list(by_name["chance = vocabulary size (1,027)"].y) == [1027, 1027]
     assert list(by_name["ideal = 1"].y) == [1, 1] and fig.layout.yaxis.type == "log"
     assert "validation 400" in fig.layout.title.subtitle.text
-    heat = language_model.candidates_heatmap(["0·我", "1·想"], [["我", "你"], ["想", "要"]], np.array([[0.7, 0.2], [0.4, 0.5]]),
-                                      [0, 1])
-    assert [list(row) for row in heat.data[0].text] == [["我", "想"], ["你", "要"]] and heat.data[0].zmax == 1.0
-    assert np.allclose(heat.data[1].y, [0.36, 1.36])  # the chosen marks: rank 1st at step 0, 2nd at step 1
+    grid = language_model.candidates_grid(["0·我", "1·想"], [["我", "你"], ["想", "要"]], np.array([[0.7, 0.2], [0.4, 0.5]]),
+                                           [0, 1])
+    assert grid["cells"] == [["我", "想"], ["你", "要"]] and grid["probs"] == [[0.7, 0.4], [0.2, 0.5]]
+    assert grid["chosen"] == [0, 1] and grid["rows"] == ["1st", "2nd"]  # rank 1st at step 0, 2nd at step 1
     text = language_model.text_activation_figure(list("分开我想"), [0.5, -0.5, 1.0, 0.0], prefix_len=2, width=3)
     assert text.data[0].zmin == -1 and text.data[0].zmax == 1
     assert list(text.data[0].text[0]) == ["<b>分</b>", "<b>开</b>", "我"] and text.data[0].text[1][0] == "想"

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from rnnviz.viz import evaluation, softmax, style, training
+from rnnviz.viz import evaluation, language_model, softmax, style, training
 from rnnviz.viz import states as state_figures
 
 
@@ -386,9 +386,6 @@ def _every_builder_output():
             [(0, 0, 0, 35), (1, 0, 35, 70), (0, 1, 500, 535)], 1000, scheme="sequential", num_steps=35, batch_size=2)),
         ("minibatch_layout_figure", language_model.minibatch_layout_figure(
             [], 1000, scheme="random", num_steps=35, batch_size=40)),
-        ("candidates_heatmap", language_model.candidates_heatmap(
-            ["0·我", "1·想"], [["我", "你"], [" ", "\n"]], np.array([[0.7, 0.2], [0.4, 0.5]]), [0, 5])),
-        ("candidates_heatmap", language_model.candidates_heatmap([], [], np.zeros((0, 3)), [])),
         ("candidate_bars", language_model.candidate_bars(
             ["0·a", "1·b"], [list("xyz")] * 2, np.array([[0.5, 0.3, 0.2], [1.0, 0, 0]]), np.full((2, 3), 1 / 3), [0, 1])),
         ("candidate_bars", language_model.candidate_bars(
@@ -484,7 +481,7 @@ def test_no_heatmap_asks_plotly_for_gaps_and_every_grid_lies_on_its_cell_boundar
             assert vertical == (expected_vertical if n_columns <= style.MAX_GRID_LINES else []), name
             assert horizontal == (expected_horizontal if n_rows <= style.MAX_GRID_LINES else []), name
             gridded.add(name)
-    assert {"softmax_heatmap", "hidden_state_heatmap", "confusion_matrix_figure", "candidates_heatmap"} <= gridded
+    assert {"softmax_heatmap", "hidden_state_heatmap", "confusion_matrix_figure"} <= gridded
 
 
 def test_a_grid_is_left_out_along_an_axis_of_many_cells():
@@ -492,3 +489,51 @@ def test_a_grid_is_left_out_along_an_axis_of_many_cells():
     assert [x for x, _start, _end in vertical] == [0.5, 1.5] and horizontal == []
     vertical, horizontal = _grid_segments(style.cell_grid(style.MAX_GRID_LINES + 1, 2)["path"])
     assert vertical == [] and horizontal == [(0.5, -0.5, style.MAX_GRID_LINES + 0.5)]
+
+
+# --- the candidates grid (drawn as HTML by rnnviz/ui/plotly_chart.js) -------------------------------------
+
+
+def test_grid_colours_are_the_ones_plotly_gives_a_heatmap():
+    from plotly.colors import sample_colorscale
+
+    values = np.array([[0.0, 0.031, 0.25, 0.5], [0.777, 0.9, 0.999, 1.0]])
+    expected = sample_colorscale(style.colour_scale("Viridis"), values.ravel().tolist())
+    as_hex = ["#{:02x}{:02x}{:02x}".format(*(round(float(c)) for c in rgb[4:-1].split(","))) for rgb in expected]
+    assert style.scale_colours(values).ravel().tolist() == as_hex
+    assert style.scale_colours(np.array([-0.5, 1.5])).tolist() == [as_hex[0], as_hex[-1]]  # clipped like zmin/zmax
+
+
+def _contrast(colour: str, ink: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio between two sRGB colours."""
+    def luminance(rgb):
+        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    a, b = luminance([int(colour[i:i + 2], 16) for i in (1, 3, 5)]), luminance(ink)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def test_grid_ink_is_whichever_of_dark_and_white_contrasts_more():
+    colours = style.scale_colours(np.linspace(0, 1, 41))
+    dark = style.dark_ink_on(colours)
+    for colour, is_dark in zip(colours, dark):
+        assert is_dark == (_contrast(colour, (0, 0, 0)) > _contrast(colour, (255, 255, 255))), colour
+    assert not dark[0] and dark[-1]  # white on Viridis' purple, dark on its yellow
+
+
+def test_candidates_grid_lays_out_ranks_by_steps_and_marks_the_chosen():
+    probs = np.array([[0.6, 0.3, 0.1], [0.5, 0.25, 0.2], [0.9, 0.05, 0.04]])
+    grid = language_model.candidates_grid(["0·a", "1·b", "2·\n"], [list("ab "), list("xyz"), list("\n12")], probs,
+                                          [0, 2, 7], title="t", subtitle="s")
+    assert grid["cells"] == [["a", "x", "↵"], ["b", "y", "1"], ["␣", "z", "2"]]  # rows: ranks; whitespace shown
+    assert grid["probs"] == probs.T.round(3).tolist()
+    assert grid["colours"] == style.scale_colours(probs.T).tolist()
+    assert grid["chosen"] == [0, 2, -1]  # the third step chose a character outside the top 3
+    assert grid["rows"] == ["1st", "2nd", "3rd"] and grid["columns"] == ["0·a", "1·b", "2·\n"]
+    assert (grid["title"], grid["subtitle"]) == ("t", "s") and not grid["narrow"]
+    wide = language_model.candidates_grid([str(t) for t in range(30)], [list("ab")] * 30, np.full((30, 2), 0.5),
+                                          [0] * 30)
+    assert wide["narrow"] and len(wide["columns"]) == 30 and len(wide["cells"][0]) == 30
+    empty = language_model.candidates_grid([], [], np.zeros((0, 3)), [])
+    assert empty["cells"] == [] and empty["rows"] == [] and empty["subtitle"] == "Nothing generated yet."
+    json.dumps(grid)  # goes to the browser as JSON

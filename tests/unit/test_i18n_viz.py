@@ -14,7 +14,7 @@ import pytest
 from rnnviz.i18n import using
 from rnnviz.lessons.replay import ReplayFrame
 from rnnviz.viz import evaluation, inside, language_model, replay, softmax, states, style, training
-from tests.i18n_helpers import english_sentences
+from tests.i18n_helpers import GRID_TEXT_KEYS, english_sentences, grid_texts
 
 # Keys whose string values a reader sees (hover templates included: their words show on hover).
 _SHOWN_KEYS = {"text", "name", "hovertemplate", "texttemplate", "prefix", "label", "ticktext", "customdata",
@@ -91,9 +91,6 @@ def cases() -> list[tuple[str, Any]]:
             [(0, 0, 0, 35), (1, 0, 35, 70), (2, 1, 535, 570)], 1000, scheme="sequential", num_steps=35, batch_size=2)),
         ("minibatch_layout_figure", language_model.minibatch_layout_figure(
             [(0, 0, 10, 45)], 1000, scheme="random", num_steps=35, batch_size=40)),
-        ("candidates_heatmap", language_model.candidates_heatmap(
-            ["0·我", "1·想"], [list("我你他她它"), list(" \nabc")], _probs(2, 5), [0, 4])),
-        ("candidates_heatmap", language_model.candidates_heatmap([], [], np.zeros((0, 3)), [])),
         ("candidate_bars", language_model.candidate_bars(
             ["0·a", "1·b"], [list("xyz")] * 2, np.array([[0.5, 0.3, 0.2], [1.0, 0, 0]]), np.full((2, 3), 1 / 3), [0, 1])),
         ("candidate_bars", language_model.candidate_bars(
@@ -205,7 +202,7 @@ def test_english_figures_keep_their_english_texts():
     assert {"▶ Play", "❚❚ Pause", "up to ", "after ", "generating ", "training step ", "loss", "accuracy",
             "before clipping", "after clipping", "clipped step", "clip threshold = 1", "training minibatch",
             "validation tail", "chance = vocabulary size (97)", "No training steps yet. Press Train to start.",
-            "step %{x}<br>loss = %{y:.4f}<extra></extra>", "1st", "2nd", "3rd", "4th", "row 0",
+            "step %{x}<br>loss = %{y:.4f}<extra></extra>", "row 0",
             "step %{x}<br>test accuracy = %{y:.1%}<extra></extra>", "always “Russian”: 47%",
             "input gate i", "cell state c_t"} <= texts
     assert loss.layout.title.subtitle.text == "1 non-finite loss value not shown"
@@ -214,3 +211,23 @@ def test_english_figures_keep_their_english_texts():
     assert replayed.layout.annotations[-1].text == "<b>step 5: predicts “ohl” · loss 0.500</b>"
     assert replayed.frames[0].layout.annotations[-1].text == "<b>step 0: predicts “ohl”</b>"
     assert replayed.layout.sliders[0].currentvalue.prefix == "training step "
+
+
+def _grids() -> list[dict]:
+    return [language_model.candidates_grid(["0·我", "1·想"], [list("我你他她它"), list(" \nabc")], _probs(2, 5), [0, 4]),
+            language_model.candidates_grid([], [], np.zeros((0, 3)), [])]
+
+
+def test_the_candidates_grid_speaks_the_pages_language():
+    with using("zh"):
+        chinese = _grids()
+    with using("en"):
+        english = _grids()
+    assert not english_sentences([t for grid in chinese for t in grid_texts(grid)], allow=ALLOW)
+    assert {"第 1", "候选排名", "概率", "选中的字符"} <= {t for t in grid_texts(chinese[0])}
+    assert {"1st", "2nd", "3rd", "4th", "5th", "candidate rank", "probability", "chosen character",
+            "step {step} · candidate “{char}”: p = {p}"} <= set(grid_texts(english[0]))
+    for en, zh in zip(english, chinese):  # only the words differ
+        assert {k: v for k, v in en.items() if k not in GRID_TEXT_KEYS} == \
+            {k: v for k, v in zh.items() if k not in GRID_TEXT_KEYS}
+        assert all(field in zh["tip"] for field in ("{step}", "{char}", "{p}"))  # filled in by the browser

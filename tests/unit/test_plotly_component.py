@@ -12,9 +12,10 @@ from rnnviz.ui.plotly_component import (
     PLOTLY_JS_ROUTE,
     chart_payload,
     choose_plotly_js,
+    grid_payload,
     plotly_js_version,
 )
-from rnnviz.viz import training
+from rnnviz.viz import language_model, training
 
 CONFIG = {"displaylogo": False}
 
@@ -35,6 +36,18 @@ def test_the_payload_starts_with_the_height_the_browser_reserves():
     assert "漢字" in raw  # sent as UTF-8, not escaped
     default = chart_payload(go.Figure(), CONFIG).decode("utf-8")
     assert re.match(r'^\{"height": (\d+)', default).group(1) == "450"  # plotly.js's default height
+
+
+def test_a_grid_goes_as_it_is_built_with_a_height_for_its_rows():
+    grid = language_model.candidates_grid(["0·分", "1·开"], [list("分开我"), list("开你他")],
+                                          [[0.6, 0.3, 0.1], [0.5, 0.4, 0.1]], [0, 2])
+    raw = grid_payload(grid).decode("utf-8")
+    payload = json.loads(raw)
+    assert payload["grid"] == json.loads(json.dumps(grid)) and "figure" not in payload
+    assert "分" in raw and "\\u5206" not in raw  # UTF-8, not escaped
+    rows_height = int(re.match(r'^\{"height": (\d+)', raw).group(1))
+    more_rows = language_model.candidates_grid(["0·分"], [list("分开我你他")], [[0.5, 0.2, 0.1, 0.1, 0.1]], [0])
+    assert int(re.match(r'^\{"height": (\d+)', grid_payload(more_rows).decode()).group(1)) > rows_height
 
 
 def test_plotly_js_is_where_the_route_points():
