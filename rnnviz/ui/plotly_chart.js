@@ -1,6 +1,7 @@
 // One Plotly chart that stays mounted: new data is applied with Plotly.react (plotly.js diffs the
 // figure and redraws what changed) instead of the full newPlot Streamlit's st.plotly_chart does
 // whenever a spec changes. loadPlotly comes from plotly_loader.js, which the server puts in front.
+// A payload with a "grid" instead of a "figure" is a table of coloured cells, drawn as HTML (drawGrid).
 
 const decoder = new TextDecoder();
 
