@@ -73,24 +73,19 @@ BOXES = (
 )
 
 # True once a drawn chart's title (a Plotly chart's SVG text or a grid's title: the chart is on screen)
-# names the text.
-_CHART_SHOWS = """(wanted) => {
-    for (const title of document.querySelectorAll(TITLES)) {
-        if ((title.textContent || '').includes(wanted)) return true;
-    }
-    return false;
-}""".replace("TITLES", json.dumps(CHART_TITLES))
+# names the text; defined in the page by _IN_PAGE_CLOCK.
+_CHART_SHOWS = "(wanted) => window.__chartShows(wanted)"
 
 # In the page: the first key event after ``arm(wanted)`` starts a clock, and the first animation frame
 # whose chart title names ``wanted`` stops it (that frame's style, layout and paint follow its callbacks).
 # The frame loop runs only while a keystroke is being timed.
 _IN_PAGE_CLOCK = """(() => {
     const clock = window.__typingClock = { wanted: null, key: null, shown: null, looping: false };
-    const shows = () => Array.from(document.querySelectorAll(TITLES))
-        .some((title) => (title.textContent || '').includes(clock.wanted));
+    window.__chartShows = (wanted) => Array.from(document.querySelectorAll(TITLES))
+        .some((title) => (title.textContent || '').includes(wanted));
     const frame = () => {
         if (clock.wanted === null || clock.shown !== null) { clock.looping = false; return; }
-        if (shows()) {
+        if (window.__chartShows(clock.wanted)) {
             clock.looping = false;
             clock.shown = performance.now();
             return;

@@ -180,11 +180,15 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+function gridShape(grid) {
+  return `${grid.rows.length}x${grid.columns.length}`; // a table of another shape is built anew
+}
+
 function buildGrid(root, grid) {
   gridStyles();
   root.replaceChildren();
   const box = element("div", "rnnviz-grid", root);
-  const view = { shape: `${grid.rows.length}x${grid.columns.length}`, box };
+  const view = { shape: gridShape(grid), box };
   view.title = element("div", "rnnviz-title", box);
   view.subtitle = element("div", "rnnviz-subtitle", box);
   const legend = element("div", "rnnviz-legend", box);
@@ -216,7 +220,7 @@ function buildGrid(root, grid) {
 function drawGrid(state, grid) {
   const root = state.graph;
   let view = root.__rnnvizGrid;
-  if (!view || view.shape !== `${grid.rows.length}x${grid.columns.length}`) {
+  if (!view || view.shape !== gridShape(grid)) {
     view = root.__rnnvizGrid = buildGrid(root, grid);
     root.style.minHeight = "";
   }

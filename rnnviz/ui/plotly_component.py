@@ -89,18 +89,22 @@ def chart_payload(fig: go.Figure, config: dict) -> bytes:
     plotly.js has drawn it), the figure (as ``st.plotly_chart`` would send it, unvalidated), its
     plotly.js config and where plotly.js is served. Bytes go to the browser as they are; a dict would
     be walked for dataframes and re-encoded by Streamlit."""
-    figure = pio.to_json(fig, validate=False)
-    head = json.dumps({"height": int(fig.layout.height or 450), "assets": PLOTLY_JS_ROUTE, "config": config,
-                       "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
-    return f'{head[:-1]},"figure":{figure}}}'.encode("utf-8")
+    return _payload(int(fig.layout.height or 450), {"assets": PLOTLY_JS_ROUTE, "config": config},
+                    "figure", pio.to_json(fig, validate=False))
 
 
 def grid_payload(grid: dict) -> bytes:
     """What the browser receives for a table of coloured cells (``language_model.candidates_grid``): drawn
     as HTML by the same component, without plotly.js. The height only holds the space until it is drawn."""
-    height = 150 + 38 * len(grid["rows"])
-    head = json.dumps({"height": height, "failed": _("This chart could not be drawn: {error}")}, ensure_ascii=False)
-    return f'{head[:-1]},"grid":{json.dumps(grid, ensure_ascii=False)}}}'.encode()
+    return _payload(150 + 38 * len(grid["rows"]), {}, "grid", json.dumps(grid, ensure_ascii=False))
+
+
+def _payload(height: int, fields: dict, body_key: str, body_json: str) -> bytes:
+    """The height first (the browser reads it before parsing the rest), then ``fields``, the message for a
+    chart that cannot be drawn, and the body, already JSON (inserted as it is, not encoded again)."""
+    head = json.dumps({"height": height, **fields, "failed": _("This chart could not be drawn: {error}")},
+                      ensure_ascii=False)
+    return f'{head[:-1]},"{body_key}":{body_json}}}'.encode()
 
 
 def plotly_chart(payload: bytes, key: str) -> None:

@@ -172,12 +172,17 @@ def colour_scale(name: str | Sequence) -> list:
     return [list(stop) for stop in _colour_scale(name)]
 
 
+def _hex_rgb(colours: Sequence[str]) -> np.ndarray:
+    """"#rrggbb" strings as an (n, 3) array of 0..255 channel values."""
+    return np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colours], dtype=float).reshape(-1, 3)
+
+
 def scale_colours(values: Any, name: str = "Viridis", low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """The colour a heatmap with colour scale ``name`` (zmin ``low``, zmax ``high``) gives each value,
     as "#rrggbb" strings of ``values``' shape: linear in RGB between the scale's stops, as plotly.js does."""
     stops = colour_scale(name)
     positions = np.array([float(p) for p, _c in stops])
-    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _p, c in stops], dtype=float)
+    rgb = _hex_rgb([c for _p, c in stops])
     where = np.clip((as_array(values).astype(float) - low) / (high - low), 0.0, 1.0)
     channels = [np.rint(np.interp(where, positions, rgb[:, i])).astype(int) for i in range(3)]
     flat = [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in zip(*(c.ravel() for c in channels))]
@@ -187,7 +192,7 @@ def scale_colours(values: Any, name: str = "Viridis", low: float = 0.0, high: fl
 def dark_ink_on(colours: Any) -> np.ndarray:
     """Whether text on each "#rrggbb" background reads better dark than white (its relative luminance)."""
     colours = np.asarray(colours, dtype=object)
-    rgb = np.array([[int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)] for c in colours.ravel()]).reshape(-1, 3)
+    rgb = _hex_rgb(colours.ravel()) / 255
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
     luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
     # Contrast with black (L + 0.05) / 0.05 beats contrast with white 1.05 / (L + 0.05) above L ~ 0.18.
