@@ -79,11 +79,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def streamlit_process(env: dict[str, str], log_path: Path, options: list[str] = (), prefix: list[str] = ()):
+def streamlit_process(env: dict[str, str], log_path: Path, options: list[str] = (), prefix: list[str] = (),
+                      root: Path | None = None):
     """Like streamlit_server, but yield a Server (URL and process, for its memory).
 
     ``options`` go to `streamlit run` (e.g. ["--server.disconnectedSessionTTL", "20"]); ``prefix``
-    goes before the command (e.g. ["taskset", "-c", "0"], which execs it: the pid stays the server's).
+    goes before the command (e.g. ["taskset", "-c", "0"], which execs it: the pid stays the server's);
+    ``root`` is the checkout whose app.py runs (this one by default; scripts/ab_typing.py runs two).
     """
     port = free_port()
     with open(log_path, "w") as log_file:
@@ -91,7 +93,7 @@ def streamlit_process(env: dict[str, str], log_path: Path, options: list[str] = 
             [*prefix, sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
              *options],
-            cwd=REPO_ROOT, env=os.environ | env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=root or REPO_ROOT, env=os.environ | env, stdout=log_file, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
