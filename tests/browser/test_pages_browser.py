@@ -6,7 +6,7 @@ import plotly.io as pio
 import pytest
 from playwright.sync_api import expect
 
-from rnnviz.ui.plotly_component import PLOTLY_JS
+from rnnviz.ui.plotly_component import BUNDLED_TRACES, PLOTLY_JS
 from tests.browser.conftest import press_until, screenshot
 from tests.browser.harness import drawn_chart
 
@@ -42,14 +42,14 @@ def test_home_page(page, app_url):
 
 
 def test_every_figure_draws_with_the_plotly_js_the_charts_load(page):
-    """The charts load plotly's cartesian bundle, which has only some trace types: every figure
-    builder's output (tests/unit/test_i18n_viz.cases(), which covers them all) draws with it."""
+    """The charts load a plotly.js built with only some trace types (scripts/build_plotly_js.py): every
+    figure builder's output (tests/unit/test_i18n_viz.cases(), which covers them all) draws with it."""
     from tests.unit.test_i18n_viz import cases
 
     page.set_content("<!doctype html><html><body><div id='chart'></div></body></html>")
     page.add_script_tag(path=str(PLOTLY_JS))
     registered = set(page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)"))
-    assert {"scatter", "bar", "heatmap"} <= registered
+    assert registered == set(BUNDLED_TRACES)
     for name, fig in cases():
         used = {trace.type for trace in fig.data} | {trace.type for frame in fig.frames for trace in frame.data}
         assert used <= registered, f"{name} draws {used - registered}, which the served plotly.js lacks"

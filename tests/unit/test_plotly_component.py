@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from rnnviz.ui.plotly_component import (
-    CARTESIAN_PLOTLY_JS,
+    BUNDLED_PLOTLY_JS,
     FULL_PLOTLY_JS,
     PLOTLY_JS,
     PLOTLY_JS_ROUTE,
@@ -61,11 +61,11 @@ def _bundle(path, header: str):
     return path
 
 
-def test_the_cartesian_bundle_is_served_only_when_it_is_the_same_plotly_js(tmp_path):
+def test_the_bundled_plotly_js_is_served_only_when_it_is_the_same_version(tmp_path):
     full = _bundle(tmp_path / "plotly.min.js", "plotly.js v4.1.1")
     assert plotly_js_version(full) == "4.1.1"
-    same = _bundle(tmp_path / "same.js", "plotly.js (cartesian - minified) v4.1.1")
-    older = _bundle(tmp_path / "older.js", "plotly.js (cartesian - minified) v4.0.0")
+    same = _bundle(tmp_path / "same.js", "plotly.js (scatter, bar, heatmap - minified) v4.1.1")
+    older = _bundle(tmp_path / "older.js", "plotly.js (scatter, bar, heatmap - minified) v4.0.0")
     unnamed = _bundle(tmp_path / "unnamed.js", "some other library v4.1.1")
     assert plotly_js_version(unnamed) is None
     assert choose_plotly_js(full, same) == same
@@ -75,9 +75,11 @@ def test_the_cartesian_bundle_is_served_only_when_it_is_the_same_plotly_js(tmp_p
     assert choose_plotly_js(_bundle(tmp_path / "odd.js", "no version here"), same) == tmp_path / "odd.js"
 
 
-def test_the_committed_cartesian_bundle_matches_the_pinned_plotly():
+def test_the_committed_bundle_matches_the_pinned_plotly():
     """requirements.txt pins plotly to the version whose plotly.js the committed bundle is; bumping one
-    without the other lands here (the app would still work, on the 4.8 MB full bundle)."""
-    assert plotly_js_version(CARTESIAN_PLOTLY_JS) == plotly_js_version(FULL_PLOTLY_JS)
-    assert PLOTLY_JS == CARTESIAN_PLOTLY_JS
-    assert CARTESIAN_PLOTLY_JS.stat().st_size < FULL_PLOTLY_JS.stat().st_size / 2
+    without the other lands here (the app would still work, on the 4.8 MB full bundle) until
+    scripts/build_plotly_js.py is run again."""
+    assert plotly_js_version(BUNDLED_PLOTLY_JS) == plotly_js_version(FULL_PLOTLY_JS)
+    assert PLOTLY_JS == BUNDLED_PLOTLY_JS
+    assert BUNDLED_PLOTLY_JS.stat().st_size < FULL_PLOTLY_JS.stat().st_size / 2
+    assert BUNDLED_PLOTLY_JS.with_name("LICENSE").read_text(encoding="utf-8").startswith("MIT License")
