@@ -96,7 +96,9 @@ def main() -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+    """Serves the files without a log line per request."""
+
+    def log_message(self, format, *args):  # the base class's signature
         pass
 
 
