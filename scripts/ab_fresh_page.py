@@ -13,7 +13,6 @@ servers up and is not counted. Both servers are idle: under a class's load, comp
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import tempfile
@@ -23,16 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from scripts.ab_typing import checkout  # noqa: E402
+from scripts.ab_typing import serve_revisions  # noqa: E402
 from tests.browser.harness import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     FIRST_CHART_PAGE,
     add_cpu_options,
-    data_env,
     open_until_first_chart,
     pin_to_client_cpu,
-    streamlit_process,
 )
 
 
@@ -46,13 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     pin_to_client_cpu(args)
     seconds: list[list[float]] = [[], []]
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack, sync_playwright() as p:
-        servers = []
-        for i, revision in enumerate((args.a, args.b)):
-            root = stack.enter_context(checkout(revision, Path(tmp)))
-            servers.append(stack.enter_context(streamlit_process(
-                data_env(Path(tmp) / f"cache{i}"), Path(tmp) / f"log{i}", prefix=["taskset", "-c", str(args.server_cpu)],
-                root=root)))
+    with tempfile.TemporaryDirectory() as tmp, serve_revisions((args.a, args.b), Path(tmp), args.server_cpu) as servers, \
+            sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         for load in range(args.loads + 1):
             for times, server in zip(seconds, servers):

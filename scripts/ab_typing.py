@@ -55,6 +55,19 @@ def checkout(revision: str, folder: Path):
         subprocess.run(["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(path)], check=False)
 
 
+@contextlib.contextmanager
+def serve_revisions(revisions: tuple[str, ...], folder: Path, server_cpu: int):
+    """One `streamlit run` per revision (see ``checkout``), each pinned to ``server_cpu``: their Servers."""
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for i, revision in enumerate(revisions):
+            root = stack.enter_context(checkout(revision, folder))
+            servers.append(stack.enter_context(streamlit_process(
+                data_env(folder / f"cache{i}"), folder / f"log{i}", prefix=["taskset", "-c", str(server_cpu)],
+                root=root)))
+        yield servers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("a")
@@ -68,13 +81,8 @@ def main() -> None:
     box = BOXES[0] if args.box == "names" else BOXES[1]
     words = (NAMES if args.box == "names" else lyrics_words(8, 6)) * args.rounds
     timings: list[list[float]] = [[], []]
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack, sync_playwright() as p:
-        servers = []
-        for i, revision in enumerate((args.a, args.b)):
-            root = stack.enter_context(checkout(revision, Path(tmp)))
-            servers.append(stack.enter_context(streamlit_process(
-                data_env(Path(tmp) / f"cache{i}"), Path(tmp) / f"log{i}", prefix=["taskset", "-c", str(args.server_cpu)],
-                root=root)))
+    with tempfile.TemporaryDirectory() as tmp, serve_revisions((args.a, args.b), Path(tmp), args.server_cpu) as servers, \
+            sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         pages = []
         for server in servers:
