@@ -98,6 +98,12 @@ def _proto_strings(message, out: list[str]) -> None:
             out.extend(value if field.is_repeated else [value])
 
 
+def payload_spec(payload: bytes) -> dict:
+    """What a chart component's payload draws: its Plotly figure, or its grid of coloured cells."""
+    parsed = json.loads(payload)
+    return parsed["grid"] if "grid" in parsed else parsed["figure"]
+
+
 GRID_TEXT_KEYS = ("title", "subtitle", "x_title", "y_title", "rows", "legend", "tip")
 
 
@@ -158,8 +164,7 @@ def page_texts(at) -> list[str]:
         kind = getattr(node, "type", "")
         if kind == "bidi_component":  # a chart: its figure's texts (the component's code is not shown)
             if node.proto.component_name == COMPONENT_NAME:
-                payload = json.loads(node.proto.bytes)
-                out.extend(figure_texts(payload["grid"] if "grid" in payload else payload["figure"]))
+                out.extend(figure_texts(payload_spec(node.proto.bytes)))
         elif kind not in _SKIPPED_TYPES and getattr(node, "proto", None) is not None:
             _proto_strings(node.proto, out)
         for child in getattr(node, "children", {}).values():

@@ -102,12 +102,6 @@ def short_number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def legend_under_subtitle(rows: int = 1) -> dict[str, Any]:
-    """Layout entries: a horizontal legend between the subtitle and the plot (room made in the top margin)."""
-    return dict(legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
-                margin=dict(t=100 + 24 * rows))
-
-
 def _minibatch_title(scheme: str, max_batches: int) -> str:
     if scheme == "sequential":
         return _("How the first {count} minibatches cut the training text (sequential sampling)", count=max_batches)

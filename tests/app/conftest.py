@@ -1,11 +1,11 @@
 """AppTest helpers: run app.py headless and switch to a page."""
-import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnviz.ui.plotly_component import COMPONENT_NAME
 from tests.conftest import REPO_ROOT, SHARED_DATA
+from tests.i18n_helpers import payload_spec
 
 
 @pytest.fixture
@@ -50,8 +50,7 @@ def chart_specs(at: AppTest) -> list[dict]:
     Parsed, not matched as text: whether non-ASCII text is escaped in it depends on whether orjson
     is installed.
     """
-    payloads = [json.loads(el.proto.bytes) for el in chart_elements(at)]
-    return [payload["grid"] if "grid" in payload else payload["figure"] for payload in payloads]
+    return [payload_spec(el.proto.bytes) for el in chart_elements(at)]
 
 
 def _title(spec: dict) -> str:
