@@ -11,7 +11,11 @@ and its Chromium run on another core (`--server-cpu`, `--client-cpu`):
   presses Train on each;
 - reads every page's step counter at the edges of `--windows` windows of `--window-seconds`:
   steps/s per session, and whether every session moved in every window;
-- opens a lesson page in a fresh context `--loads` times meanwhile: seconds to its first chart (median);
+- opens a lesson page in a fresh context `--loads` times meanwhile: seconds to its first chart (median),
+  in the class's own browser and in a browser of its own (`--fresh-in`: a new student brings their
+  own browser; in the class's, the fresh page also queues behind the browser and GPU processes the
+  eight pages share), alternately; and as many times before anyone trains, on the same server, so
+  that the machine's own speed on the day reads beside them;
 - counts error boxes on every page it looked at, and tracebacks in the server's log;
 - reads the server's resident memory (VmRSS): idle (after one visit to each training page, so the
   shared read-only data every lesson loads once is in), peak while the sessions train, and
@@ -88,7 +92,7 @@ class MemorySampler:
 @dataclass
 class Result:
     sessions: int
-    first_chart: list[float] = field(default_factory=list)
+    first_chart: dict[str, list[float]] = field(default_factory=dict)  # "idle", "class", "own": seconds
     steps_per_second: list[tuple[str, float]] = field(default_factory=list)
     windows_all_progressed: list[bool] = field(default_factory=list)
     stalled: list[str] = field(default_factory=list)
@@ -112,7 +116,19 @@ def steps_now(page, spec, tries: int = 8) -> int:
     return -1
 
 
-def class_wave(browser, fresh_browser, server, memory, n: int, args, result: Result, loads: int, label: str) -> None:
+def time_fresh_pages(browsers: dict, server, loads: int, args, result: Result, label: str) -> None:
+    """``loads`` fresh pages in each browser of ``browsers`` (a name for each), taking turns."""
+    for i in range(loads):
+        for where, browser in browsers.items():
+            page, seconds = open_until_first_chart(browser, server.url, timeout=args.timeout)
+            result.first_chart.setdefault(where, []).append(seconds)
+            result.errors.update(error_boxes(page))
+            page.context.close()
+            print(f"{label} fresh page {i + 1} ({where}): first chart after {seconds:.1f} s", flush=True)
+
+
+def class_wave(browser, fresh_browsers: dict, server, memory, n: int, args, result: Result, loads: int,
+               label: str) -> None:
     """n students open training pages and train; `loads` fresh pages are timed meanwhile; they all
     leave, and the server's memory is read `args.after_wait` seconds later."""
     memory.phase = "during"
@@ -140,12 +156,7 @@ def class_wave(browser, fresh_browser, server, memory, n: int, args, result: Res
     for page in pages:
         result.errors.update(error_boxes(page))
 
-    for i in range(loads):
-        page, seconds = open_until_first_chart(fresh_browser, server.url, timeout=args.timeout)
-        result.first_chart.append(seconds)
-        result.errors.update(error_boxes(page))
-        page.context.close()
-        print(f"{label} fresh page {i + 1}: first chart after {seconds:.1f} s", flush=True)
+    time_fresh_pages(fresh_browsers, server, loads, args, result, label)
     for page in pages:
         result.errors.update(error_boxes(page))
         page.context.close()
@@ -160,7 +171,7 @@ def class_wave(browser, fresh_browser, server, memory, n: int, args, result: Res
     result.anon_after.append(server.rss_mb("RssAnon"))
 
 
-def run(browser, n: int, args, fresh_browser=None) -> Result:
+def run(browser, n: int, args, fresh_browsers: dict) -> Result:
     result = Result(n)
     options = ["--server.disconnectedSessionTTL", str(args.ttl)] if args.ttl is not None else []
     with tempfile.TemporaryDirectory() as tmp, streamlit_process(
@@ -173,24 +184,33 @@ def run(browser, n: int, args, fresh_browser=None) -> Result:
         for spec in TRAINING_PAGES:  # each lesson's shared data (names, corpora, checkpoints) loaded once
             page, _seconds = open_until_first_chart(browser, server.url, spec.path, timeout=args.timeout)
             page.context.close()
+        # The same fresh page with nobody training: this machine's own speed, today.
+        time_fresh_pages({"idle": browser}, server, args.loads, args, result, f"[{n} sessions, idle]")
         time.sleep(3)
         result.rss_idle = server.rss_mb()
         result.anon_idle = server.rss_mb("RssAnon")
 
         for wave in range(args.waves):
             # Later waves repeat the class on the same server: does memory come back each time?
-            class_wave(browser, fresh_browser or browser, server, memory, n, args, result,
+            class_wave(browser, fresh_browsers, server, memory, n, args, result,
                        loads=args.loads if wave == 0 else 0, label=f"[{n} sessions, wave {wave + 1}]")
         memory.stop()
         result.tracebacks = (Path(tmp) / "log").read_text().count("Traceback")
     return result
 
 
+def fresh_pages(r: Result) -> str:
+    return "; ".join(
+        f"{where} {statistics.median(r.first_chart[where]):.1f} ({max(r.first_chart[where]):.1f})"
+        if where in r.first_chart else f"{where} –" for where in ("idle", "class", "own"))
+
+
 def table(results: list[Result], args) -> str:
     rows = [
-        f"| sessions | fresh page → first chart, s (median of {args.loads}, max) | steps/s per session | "
-        f"every session progressed in each {args.window_seconds:g} s window | error boxes (tracebacks in log) | "
-        f"server RSS MB: idle → peak → closed → {args.after_wait:.0f} s later |",
+        (f"| sessions | fresh page → first chart, s (median of {args.loads}, max): idle; in the class's browser; "
+         f"in one of its own | steps/s per session | "
+         f"every session progressed in each {args.window_seconds:g} s window | error boxes (tracebacks in log) | "
+         f"server RSS MB: idle → peak → closed → {args.after_wait:.0f} s later |"),
         "| ---: | --- | --- | --- | --- | --- |",
     ]
     for r in results:
@@ -200,7 +220,7 @@ def table(results: list[Result], args) -> str:
             f"({', '.join(sorted(set(r.stalled)))})")
         errors = f"{len(r.errors)} ({r.tracebacks})"
         rows.append(
-            f"| {r.sessions} | {statistics.median(r.first_chart):.1f} ({max(r.first_chart):.1f}) | {rates} | "
+            f"| {r.sessions} | {fresh_pages(r)} | {rates} | "
             f"{progressed} | {errors} | {r.rss_idle:.0f} → {r.rss_peak:.0f} → {r.rss_closed[0]:.0f} → {r.rss_after[0]:.0f}"
             + "".join(f"; wave {w + 2}: {closed:.0f} → {after:.0f}"
                       for w, (closed, after) in enumerate(zip(r.rss_closed[1:], r.rss_after[1:])))
@@ -225,7 +245,10 @@ def main() -> None:
     add_cpu_options(parser)
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds any one page may take")
     parser.add_argument("--class-nice", type=int, default=0,
-                        help="niceness of the training students' browser (the fresh student's stays at 0)")
+                        help="niceness of the training students' browser (the fresh student's, of its own, stays at 0)")
+    parser.add_argument("--fresh-in", choices=["class", "own", "both"], default="both",
+                        help="the browser the fresh pages open in: the class's, one of its own, or both in turn "
+                             "(with --class-nice: its own)")
     args = parser.parse_args()
 
     pin_to_client_cpu(args)
@@ -244,10 +267,13 @@ def main() -> None:
             os.chmod(class_chromium, 0o755)
         for n in args.sessions:
             browser = p.chromium.launch(executable_path=class_chromium, headless=True, args=CHROMIUM_ARGS)
+            fresh_in = "own" if args.class_nice else args.fresh_in
             fresh = (p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                     if args.class_nice else None)
+                     if fresh_in != "class" else None)
+            fresh_browsers = {"class": browser, "own": fresh} if fresh_in == "both" else (
+                {"own": fresh} if fresh else {"class": browser})
             try:
-                results.append(run(browser, n, args, fresh))
+                results.append(run(browser, n, args, fresh_browsers))
             finally:
                 browser.close()
                 if fresh:
