@@ -270,8 +270,7 @@ def main() -> None:
             fresh_in = "own" if args.class_nice else args.fresh_in
             fresh = (p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                      if fresh_in != "class" else None)
-            fresh_browsers = {"class": browser, "own": fresh} if fresh_in == "both" else (
-                {"own": fresh} if fresh else {"class": browser})
+            fresh_browsers = {where: b for where, b in (("class", browser), ("own", fresh)) if fresh_in in (where, "both")}
             try:
                 results.append(run(browser, n, args, fresh_browsers))
             finally:
