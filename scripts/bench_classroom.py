@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import re
 import statistics
 import sys
@@ -56,6 +55,7 @@ from tests.browser.harness import (  # noqa: E402
     add_cpu_options,
     data_env,
     error_boxes,
+    niced_chromium,
     open_training_pages,
     open_until_first_chart,
     pin_to_client_cpu,
@@ -255,16 +255,7 @@ def main() -> None:
 
     results = []
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
-        class_chromium = CHROMIUM
-        if args.class_nice:
-            class_chromium = str(Path(tmp) / "chromium-niced")
-            # Playwright starts each browser in a session of its own, and with the kernel's autogroup
-            # scheduling (sched_autogroup_enabled) a session's processes share one CPU weight: nice
-            # alone ranks them only among themselves, the session's autogroup ranks it against others.
-            Path(class_chromium).write_text(
-                f"#!/bin/sh\necho {args.class_nice} > /proc/self/autogroup 2>/dev/null\n"
-                f'exec nice -n {args.class_nice} {CHROMIUM} "$@"\n')
-            os.chmod(class_chromium, 0o755)
+        class_chromium = niced_chromium(Path(tmp), args.class_nice) if args.class_nice else CHROMIUM
         for n in args.sessions:
             browser = p.chromium.launch(executable_path=class_chromium, headless=True, args=CHROMIUM_ARGS)
             fresh_in = "own" if args.class_nice else args.fresh_in

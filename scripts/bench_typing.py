@@ -1,6 +1,6 @@
 """Typing in a prediction box: keystroke to updated chart, in a real browser, idle and under load.
 
-    python scripts/bench_typing.py [--training 0 8] [--names Nakamura Kowalski Schmidt]
+    python scripts/bench_typing.py [--training 0 8] [--names Nakamura Kowalski Schmidt] [--class-nice 19]
 
 On a fresh server pinned to one core (`taskset -c 0 streamlit run app.py`, as on a small Cloud
 container) with this script and Chromium on another core, for each number of training sessions:
@@ -20,6 +20,10 @@ pressed as soon as the chart shows the last one. Each keystroke is timed twice:
 - by this script, from asking Playwright to press the key until Playwright reports the chart shows
   it (as this script measured before it read the page's clock). This adds Playwright's own work
   on the client core: finding the box by its accessible name, the key's round trip and its answer.
+With ``--class-nice 19`` the training students get a browser of their own at that nice value, so
+that the typing student's browser does not wait for theirs on the client core: what is left is
+the server's part, the only part a class shares.
+
 Prints the median, 90th percentile and worst keystroke per box, and how many keystrokes took longer
 than the timeout. Needs Debian's chromium and two CPUs; asserts nothing.
 """
@@ -49,6 +53,7 @@ from tests.browser.harness import (  # noqa: E402
     data_env,
     drawn_chart,
     error_boxes,
+    niced_chromium,
     open_training_pages,
     pin_to_client_cpu,
     streamlit_process,
@@ -157,9 +162,9 @@ def type_and_time(page, box: Box, words: list[str], timeout_s: float, timing: Ti
     timing.errors.update(error_boxes(page))
 
 
-def run(browser, server, n_training: int, args) -> list[Timing]:
+def run(browser, class_browser, server, n_training: int, args) -> list[Timing]:
     specs = [TRAINING_PAGES[i % len(TRAINING_PAGES)] for i in range(n_training)]
-    pages = open_training_pages(browser, server.url, specs, timeout=args.timeout) if specs else []
+    pages = open_training_pages(class_browser, server.url, specs, timeout=args.timeout) if specs else []
     for page, spec in zip(pages, specs):
         wait_for_steps(page, spec, at_least=1, timeout=args.timeout)
     print(f"[{n_training} training] typing", flush=True)
@@ -208,6 +213,10 @@ def main() -> None:
     parser.add_argument("--keystroke-timeout", type=float, default=10.0)
     add_cpu_options(parser)
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds any one page may take to open")
+    parser.add_argument("--class-nice", type=int, default=0,
+                        help="nice value of a browser of their own for the training students (0: they share "
+                             "the typing student's browser); with 19 the typing is timed as if the server "
+                             "were all that the class shares")
     args = parser.parse_args()
 
     pin_to_client_cpu(args)
@@ -219,12 +228,19 @@ def main() -> None:
                 data_env(Path(tmp)), Path(tmp) / "log", prefix=["taskset", "-c", str(args.server_cpu)]
             ) as server:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                class_browser = (p.chromium.launch(executable_path=niced_chromium(Path(tmp), args.class_nice),
+                                                   headless=True, args=CHROMIUM_ARGS)
+                                 if args.class_nice else browser)
                 try:
-                    timings += run(browser, server, n, args)
+                    timings += run(browser, class_browser, server, n, args)
                 finally:
                     browser.close()
+                    if class_browser is not browser:
+                        class_browser.close()
     print()
-    print(f"Server pinned to CPU {args.server_cpu}, browsers to CPU {args.client_cpu}.")
+    print(f"Server pinned to CPU {args.server_cpu}, browsers to CPU {args.client_cpu}"
+          + (f"; training students' browser at nice {args.class_nice}, the typing student's at 0." if args.class_nice
+             else "; one browser for every student."))
     print(table(timings, args))
 
 

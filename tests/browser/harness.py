@@ -107,6 +107,20 @@ def streamlit_process(env: dict[str, str], log_path: Path, options: list[str] = 
             process.kill()
 
 
+def niced_chromium(directory: Path, niceness: int) -> str:
+    """A Chromium executable (a wrapper script in ``directory``) whose processes run at ``niceness``.
+
+    Playwright starts each browser in a session of its own, and with the kernel's autogroup scheduling
+    (sched_autogroup_enabled) a session's processes share one CPU weight: nice alone ranks them only
+    among themselves, the session's autogroup ranks it against others, so the wrapper sets both.
+    """
+    wrapper = Path(directory) / f"chromium-nice-{niceness}"
+    wrapper.write_text(f"#!/bin/sh\necho {niceness} > /proc/self/autogroup 2>/dev/null\n"
+                       f'exec nice -n {niceness} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 @dataclass(frozen=True)
 class TrainingPage:
     """A lesson page with a Train button, and where it shows how far training has come."""
