@@ -93,7 +93,7 @@ def perplexity_curve(
         last_parts.append(_("validation {value}", value=short_number(eval_y[-1])))
     layout = style_layout(title=title, subtitle=" · ".join(last_parts) or _("not trained yet"), height=500,
                           x_title=_("training step"), y_title=y_title, margin_bottom=60 + 2 * LEGEND_ROW_PX, fixed_margins=True)
-    merge(layout, dict(yaxis=dict(type="log", range=[-0.03, top], dtick="D2"),  # 1, 2, 5, 10, 20, 50, ...
+    merge(layout, dict(yaxis=dict(type="log", range=[-0.03, top], dtick="D2", minorloglabels="complete"),  # 1, 2, 5, 10, 20, 50, ...
                        legend=legend_below(layout, 55)))
     return figure(data, layout)
 

@@ -85,7 +85,8 @@ def loss_curve(
     else:
         layout["showlegend"] = False
     if log_y:
-        layout["yaxis"]["type"] = "log"
+        # 1, 2, 5 per decade, written out: 0.5 under the 1, not a bare "5" (plotly's small digits)
+        layout["yaxis"].update(type="log", dtick="D2", minorloglabels="complete")
     return figure(data, layout)
 
 
@@ -167,6 +168,7 @@ def grad_norm_chart(
     layout = style_layout(title=title, subtitle=subtitle, height=470, x_title=_("training step"), y_title=y_title,
                           margin_bottom=110, fixed_margins=True)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
-    merge(layout, dict(yaxis=dict(type="log", dtick="D2"),  # 1, 2, 5 per decade: no crowded minor labels
+    # 1, 2, 5 per decade (no crowded minor labels), each written out: 0.5 under the 1, not a bare "5"
+    merge(layout, dict(yaxis=dict(type="log", dtick="D2", minorloglabels="complete"),
                        legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))
     return figure(data, layout)

@@ -59,6 +59,36 @@ def test_every_figure_draws_with_the_plotly_js_the_charts_load(page):
         assert drawn == [trace.type for trace in fig.data], name
 
 
+_LOG_AXIS_TICKS = """(spec) => Plotly.newPlot('chart', spec.data, spec.layout).then((gd) =>
+    gd._fullLayout._subplots.yaxis.map((id) => gd._fullLayout['yaxis' + id.slice(1)])
+      .filter((axis) => axis.type === 'log').flatMap((axis) => axis._vals.map((tick) => [tick.x, tick.text])))"""
+
+
+def tick_label_value(text: str) -> float:
+    """The number a tick label shows: "0.5", "1,000", "2k", "10<sup>−3</sup>"."""
+    text = text.replace("\u2212", "-").replace(",", "")
+    if power := re.fullmatch(r"10<sup>(-?\d+)</sup>", text):
+        return 10.0 ** int(power.group(1))
+    scale = {"k": 1e3, "M": 1e6}.get(text[-1:], 1.0)
+    return float(text.rstrip("kM")) * scale
+
+
+def test_every_log_axis_tick_label_reads_as_its_value(page):
+    """Plotly writes a log axis's 2s and 5s as bare small digits by default: 0.5 drawn as "5" under the
+    1, which a student reads as five. Each label, as drawn, must be the value at its height."""
+    from tests.unit.test_i18n_viz import cases
+
+    page.set_content("<!doctype html><html><body><div id='chart'></div></body></html>")
+    page.add_script_tag(path=str(PLOTLY_JS))
+    log_charts = 0
+    for name, fig in cases():
+        ticks = page.evaluate(_LOG_AXIS_TICKS, json.loads(pio.to_json(fig, validate=False)))
+        log_charts += bool(ticks)
+        for log10_value, text in ticks:
+            assert tick_label_value(text) == pytest.approx(10.0 ** log10_value, rel=1e-3), (name, text)
+    assert log_charts >= 3  # the loss, gradient-norm and perplexity charts
+
+
 def test_sequence_basics_trains_live_and_animates(page, app_url):
     open_app(page, app_url + "/sequence_basics")
     expect(page.get_by_text("Predicted:").first).to_contain_text("untrained", timeout=30_000)
