@@ -18,6 +18,7 @@ from rnnviz.viz.style import (
     display_char,
     empty_figure,
     figure,
+    log_axis,
     merge,
     numbers,
     rounded,
@@ -79,8 +80,10 @@ def metric_lines(
     if not any(len(x) for x, _y in series.values()):
         return empty_figure(title, _("No data yet. Press Train to start."), x_title=x_title, y_title=y_title)
     data: list[dict[str, Any]] = []
+    drawn_y: list[np.ndarray] = []
     for colour, (name, (x, y)) in zip(SERIES_COLOURS, series.items()):
         y = _log_safe(y) if log_y else np.asarray(y, dtype=float)
+        drawn_y.append(y)
         data.append(dict(type="scatter", x=numbers(x), y=significant(y), name=name,
                          mode="lines+markers" if markers else "lines", line=dict(color=colour, width=2.5)))
     if reference is not None:
@@ -93,7 +96,9 @@ def metric_lines(
     layout = style_layout(title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
     layout["legend"] = dict(orientation="h", x=0, y=-0.22, yanchor="top")
     if log_y:
-        merge(layout, dict(yaxis=dict(type="log", exponentformat="power")))
+        if reference is not None:
+            drawn_y.append(np.array([reference[0]], dtype=float))
+        merge(layout, dict(yaxis=log_axis(np.concatenate(drawn_y))))
     elif y_range:
         layout["yaxis"]["range"] = list(y_range)
     return figure(data, layout)

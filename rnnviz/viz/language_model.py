@@ -16,6 +16,7 @@ from rnnviz.viz.style import (
     FONT_FAMILY,
     LEGEND_ROW_PX,
     legend_below,
+    log_axis,
     MAX_HORIZONTAL_TICKS,
     TARGET_COLOUR,
     animation_controls,
@@ -93,7 +94,7 @@ def perplexity_curve(
         last_parts.append(_("validation {value}", value=short_number(eval_y[-1])))
     layout = style_layout(title=title, subtitle=" · ".join(last_parts) or _("not trained yet"), height=500,
                           x_title=_("training step"), y_title=y_title, margin_bottom=60 + 2 * LEGEND_ROW_PX, fixed_margins=True)
-    merge(layout, dict(yaxis=dict(type="log", range=[-0.03, top], dtick="D2", minorloglabels="complete"),  # 1, 2, 5, 10, 20, 50, ...
+    merge(layout, dict(yaxis=dict(log_axis([10 ** -0.03, 10 ** top]), range=[-0.03, top]),
                        legend=legend_below(layout, 55)))
     return figure(data, layout)
 

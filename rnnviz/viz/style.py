@@ -210,6 +210,26 @@ def merge(target: dict, *updates: dict) -> dict:
     return target
 
 
+# Over this many decades a log axis is labelled at 1, 2 and 5 in each; over more, at each power of ten
+# (1, 2, 5 over nine decades would be 27 labels, written on top of one another in a 470 px chart).
+MAX_DECADES_LABELLED_1_2_5 = 3.5
+
+
+def log_axis(values: Any) -> dict[str, Any]:
+    """A log axis whose every label reads as the value at its height, for a chart drawing ``values``.
+
+    Plotly writes a decade's 2 and 5 as bare small digits by default: 0.5 as a "5" under the 1, which a
+    student reads as five. Here they are written out over a few decades, as decimals (0.0005, not
+    plotly's "500μ"), and over more decades only the powers of ten are labelled, as powers.
+    """
+    shown = as_array(values).ravel()
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    decades = float(np.log10(shown.max() / shown.min())) if shown.size else 0.0
+    if decades <= MAX_DECADES_LABELLED_1_2_5:
+        return dict(type="log", dtick="D2", minorloglabels="complete", exponentformat="none")
+    return dict(type="log", dtick=1, exponentformat="power")
+
+
 def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None) -> go.Figure:
     """The one place a spec becomes a ``go.Figure``: wrapped once, without validation.
 

@@ -17,6 +17,7 @@ from rnnviz.viz.style import (
     empty_figure,
     figure,
     legend_on_top,
+    log_axis,
     merge,
     numbers,
     rounded,
@@ -85,8 +86,7 @@ def loss_curve(
     else:
         layout["showlegend"] = False
     if log_y:
-        # 1, 2, 5 per decade, written out: 0.5 under the 1, not a bare "5" (plotly's small digits)
-        layout["yaxis"].update(type="log", dtick="D2", minorloglabels="complete")
+        layout["yaxis"].update(log_axis(shown_loss))
     return figure(data, layout)
 
 
@@ -168,7 +168,7 @@ def grad_norm_chart(
     layout = style_layout(title=title, subtitle=subtitle, height=470, x_title=_("training step"), y_title=y_title,
                           margin_bottom=110, fixed_margins=True)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
-    # 1, 2, 5 per decade (no crowded minor labels), each written out: 0.5 under the 1, not a bare "5"
-    merge(layout, dict(yaxis=dict(type="log", dtick="D2", minorloglabels="complete"),
+    drawn = np.concatenate([before, after] + ([] if threshold is None else [[threshold]]))
+    merge(layout, dict(yaxis=log_axis(np.maximum(drawn, LOG_DISPLAY_FLOOR)),
                        legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))
     return figure(data, layout)

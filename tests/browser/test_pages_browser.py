@@ -1,4 +1,5 @@
 """Browser: every page opens without an error box; Sequence basics trains live and draws its charts."""
+import itertools
 import json
 import re
 
@@ -59,34 +60,58 @@ def test_every_figure_draws_with_the_plotly_js_the_charts_load(page):
         assert drawn == [trace.type for trace in fig.data], name
 
 
-_LOG_AXIS_TICKS = """(spec) => Plotly.newPlot('chart', spec.data, spec.layout).then((gd) =>
+# Each log y axis of a drawn figure: its ticks as (log10 of the value, label) and its labels' boxes.
+_LOG_AXES = """(spec) => Plotly.newPlot('chart', spec.data, spec.layout).then((gd) =>
     gd._fullLayout._subplots.yaxis.map((id) => gd._fullLayout['yaxis' + id.slice(1)])
-      .filter((axis) => axis.type === 'log').flatMap((axis) => axis._vals.map((tick) => [tick.x, tick.text])))"""
+      .filter((axis) => axis.type === 'log').map((axis) => ({
+        ticks: axis._vals.map((tick) => [tick.x, tick.text]),
+        boxes: [...gd.querySelectorAll('.' + axis._id + 'tick text')].map((text) => {
+            const box = text.getBoundingClientRect();
+            return [box.top, box.bottom];
+        }),
+      })))"""
 
 
 def tick_label_value(text: str) -> float:
-    """The number a tick label shows: "0.5", "1,000", "2k", "10<sup>−3</sup>"."""
+    """The number a tick label shows: "0.5", "1,000", "2k", "500μ", "10<sup>−3</sup>"."""
     text = text.replace("\u2212", "-").replace(",", "")
     if power := re.fullmatch(r"10<sup>(-?\d+)</sup>", text):
         return 10.0 ** int(power.group(1))
-    scale = {"k": 1e3, "M": 1e6}.get(text[-1:], 1.0)
-    return float(text.rstrip("kM")) * scale
+    scale = {"μ": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6}.get(text[-1:], 1.0)
+    return float(text.rstrip("μmkM")) * scale
 
 
 def test_every_log_axis_tick_label_reads_as_its_value(page):
     """Plotly writes a log axis's 2s and 5s as bare small digits by default: 0.5 drawn as "5" under the
-    1, which a student reads as five. Each label, as drawn, must be the value at its height."""
+    1, which a student reads as five. Each label, as drawn, must be the value at its height, and no
+    two labels may be drawn over each other, even when exploding gradients span nine decades."""
+    import numpy as np
+
+    from rnnviz.viz.inside import metric_lines
+    from rnnviz.viz.training import grad_norm_chart, loss_curve
     from tests.unit.test_i18n_viz import cases
 
-    page.set_content("<!doctype html><html><body><div id='chart'></div></body></html>")
+    steps = np.arange(1, 61)
+    exploding = np.logspace(-3, 6, steps.size)
+    small_losses = {"clipped": (steps, np.logspace(-1.7, -3.7, steps.size)), "not clipped": (steps, np.full(steps.size, 0.9))}
+    wide = [("nine decades of gradient norm", grad_norm_chart(steps, exploding, np.minimum(exploding, 1.0), threshold=1.0)),
+            ("a loss falling over four and a half decades", loss_curve(steps, np.logspace(0.5, -4, steps.size), log_y=True)),
+            ("two races' losses, 0.0002 to 0.9", metric_lines(small_losses, title="loss", x_title="step", y_title="loss", log_y=True))]
+    page.set_content("<!doctype html><html><body><div id='chart' style='width:700px'></div></body></html>")
     page.add_script_tag(path=str(PLOTLY_JS))
-    log_charts = 0
-    for name, fig in cases():
-        ticks = page.evaluate(_LOG_AXIS_TICKS, json.loads(pio.to_json(fig, validate=False)))
-        log_charts += bool(ticks)
-        for log10_value, text in ticks:
-            assert tick_label_value(text) == pytest.approx(10.0 ** log10_value, rel=1e-3), (name, text)
-    assert log_charts >= 3  # the loss, gradient-norm and perplexity charts
+    log_axes = 0
+    for name, fig in [*cases(), *wide]:
+        for axis in page.evaluate(_LOG_AXES, json.loads(pio.to_json(fig, validate=False))):
+            log_axes += 1
+            for log10_value, text in axis["ticks"]:
+                assert tick_label_value(text) == pytest.approx(10.0 ** log10_value, rel=1e-3), (name, text)
+            boxes = sorted(axis["boxes"])
+            assert len(boxes) == len(axis["ticks"]) >= 2, name
+            for (top, bottom), (next_top, next_bottom) in itertools.pairwise(boxes):
+                # a label's box is its line's height, more than its ink (a superscript's most of all)
+                height = max(bottom - top, next_bottom - next_top)
+                assert next_top - top >= 0.8 * height, f"{name}: tick labels drawn over each other"
+    assert log_axes >= 6  # the loss, gradient-norm and perplexity charts, and the three above
 
 
 def test_sequence_basics_trains_live_and_animates(page, app_url):
