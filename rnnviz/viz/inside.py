@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from rnnviz.i18n import N_, _, translate
 from rnnviz.viz.style import (
+    LOG_DISPLAY_FLOOR,
     colour_scale,
     animation_controls,
     column_reveal,
@@ -28,7 +29,6 @@ from rnnviz.viz.style import (
 )
 
 SERIES_COLOURS = ["#1f77b4", "#e4572e", "#2a9d4b", "#9467bd", "#8c564b", "#f2a541"]
-LOG_FLOOR = 1e-12
 LOG_NORM_RANGE = (-8.0, 1.0)  # log10 of gradient norms shown in the heatmaps
 SUBPLOT_TITLE_FONT = dict(size=16)
 # Magma with its first stop nudged off near-black: Streamlit's Plotly renderer replaces the exact
@@ -46,7 +46,7 @@ PANEL_NAMES = (
 
 def _log_safe(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(values), np.maximum(values, LOG_FLOOR), np.nan)
+    return np.where(np.isfinite(values), np.maximum(values, LOG_DISPLAY_FLOOR), np.nan)
 
 
 def _axis(name: str, k: int) -> str:
@@ -80,10 +80,8 @@ def metric_lines(
     if not any(len(x) for x, _y in series.values()):
         return empty_figure(title, _("No data yet. Press Train to start."), x_title=x_title, y_title=y_title)
     data: list[dict[str, Any]] = []
-    drawn_y: list[np.ndarray] = []
     for colour, (name, (x, y)) in zip(SERIES_COLOURS, series.items()):
         y = _log_safe(y) if log_y else np.asarray(y, dtype=float)
-        drawn_y.append(y)
         data.append(dict(type="scatter", x=numbers(x), y=significant(y), name=name,
                          mode="lines+markers" if markers else "lines", line=dict(color=colour, width=2.5)))
     if reference is not None:
@@ -96,9 +94,7 @@ def metric_lines(
     layout = style_layout(title=title, height=430, x_title=x_title, y_title=y_title, margin_bottom=110)
     layout["legend"] = dict(orientation="h", x=0, y=-0.22, yanchor="top")
     if log_y:
-        if reference is not None:
-            drawn_y.append(np.array([reference[0]], dtype=float))
-        merge(layout, dict(yaxis=log_axis(np.concatenate(drawn_y))))
+        merge(layout, dict(yaxis=log_axis(*(trace["y"] for trace in data))))
     elif y_range:
         layout["yaxis"]["range"] = list(y_range)
     return figure(data, layout)

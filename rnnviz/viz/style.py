@@ -215,14 +215,15 @@ def merge(target: dict, *updates: dict) -> dict:
 MAX_DECADES_LABELLED_1_2_5 = 3.5
 
 
-def log_axis(values: Any) -> dict[str, Any]:
-    """A log axis whose every label reads as the value at its height, for a chart drawing ``values``.
+def log_axis(*drawn: Any) -> dict[str, Any]:
+    """A log axis whose every label reads as the value at its height, for a chart drawing the values
+    in ``drawn`` (each a list or array, e.g. the traces' y values; None and NaN are not drawn).
 
     Plotly writes a decade's 2 and 5 as bare small digits by default: 0.5 as a "5" under the 1, which a
     student reads as five. Here they are written out over a few decades, as decimals (0.0005, not
     plotly's "500μ"), and over more decades only the powers of ten are labelled, as powers.
     """
-    shown = as_array(values).ravel()
+    shown = np.concatenate([as_array(values).ravel() for values in drawn]) if drawn else np.empty(0)
     shown = shown[np.isfinite(shown) & (shown > 0)]
     decades = float(np.log10(shown.max() / shown.min())) if shown.size else 0.0
     if decades <= MAX_DECADES_LABELLED_1_2_5:

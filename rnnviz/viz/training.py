@@ -168,7 +168,6 @@ def grad_norm_chart(
     layout = style_layout(title=title, subtitle=subtitle, height=470, x_title=_("training step"), y_title=y_title,
                           margin_bottom=110, fixed_margins=True)
     # Up to four entries: below the plot they never collide with the subtitle in a narrow column.
-    drawn = np.concatenate([before, after] + ([] if threshold is None else [[threshold]]))
-    merge(layout, dict(yaxis=log_axis(np.maximum(drawn, LOG_DISPLAY_FLOOR)),
+    merge(layout, dict(yaxis=log_axis(*(trace["y"] for trace in data)),
                        legend=dict(orientation="h", x=0, y=-0.2, yanchor="top")))
     return figure(data, layout)
